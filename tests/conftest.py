@@ -1,0 +1,31 @@
+"""Test-wide setup: make this checkout importable as ``ansible_collections.aerostack.swarm``.
+
+Ansible finds collections only below a directory named ``ansible_collections/<namespace>/<name>``.
+Rather than asking every contributor to clone into such a path, the tests link the checkout into
+``.cache/collections`` (ignored by git) and put that on ``sys.path`` and ANSIBLE_COLLECTIONS_PATH.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+COLLECTIONS = REPO / ".cache" / "collections"
+LINK = COLLECTIONS / "ansible_collections" / "aerostack" / "swarm"
+
+
+def _link_collection():
+    LINK.parent.mkdir(parents=True, exist_ok=True)
+    if LINK.is_symlink() and LINK.resolve() == REPO:
+        return
+    if LINK.is_symlink() or LINK.exists():
+        LINK.unlink()
+    LINK.symlink_to(REPO, target_is_directory=True)
+
+
+_link_collection()
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+_paths = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
+if str(COLLECTIONS) not in _paths:
+    os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(COLLECTIONS)] + _paths)
