@@ -24,8 +24,9 @@ def _link_collection():
 
 
 _link_collection()
-if str(COLLECTIONS) not in sys.path:
-    sys.path.insert(0, str(COLLECTIONS))
+for _path in (COLLECTIONS, REPO / "tests" / "helpers", REPO / "tests" / "simulator"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 _paths = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
 if str(COLLECTIONS) not in _paths:
     os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(COLLECTIONS)] + _paths)
