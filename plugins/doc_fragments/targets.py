@@ -16,7 +16,7 @@ options:
   nodes_from_dns:
     description:
       - A DNS name whose A records are the nodes, typically C(tasks.<stack>_<service>) for a swarm service
-        deployed with C(endpoint_mode: dnsrr).
+        deployed with C(endpoint_mode=dnsrr).
       - With O(network_namespace) the name is resolved by the DNS server of that container (the swarm's embedded
         DNS), otherwise by this host's resolver.
     type: str
@@ -30,7 +30,7 @@ options:
     description:
       - Talk to the nodes from inside the network namespace of a container running on this host.
       - Needed when the nodes live on an overlay network, whose addresses the host itself cannot reach.
-      - Needs root on this host (use C(become: true)); the module fails with that advice otherwise.
+      - Needs root on this host (use C(become=true)); the module fails with that advice otherwise.
     type: dict
     suboptions:
       container:

@@ -23,7 +23,7 @@ class DnsError(Exception):
 
 def build_query(name, query_id):
     """A recursive query for the A records of ``name``."""
-    labels = [part for part in name.rstrip(".").split(".")]
+    labels = name.rstrip(".").split(".")
     if not labels or any(not part or len(part) > 63 for part in labels):
         raise DnsError("%r is not a valid DNS name" % name)
     question = b"".join(struct.pack("B", len(p)) + p.encode("ascii") for p in labels) + b"\x00"
@@ -56,10 +56,10 @@ def parse_answer(data, query_id):
     if rcode != 0:
         raise DnsError("server answered rcode %d" % rcode)
     pos = 12
-    for _ in range(qdcount):
+    for dummy in range(qdcount):
         pos = _skip_name(data, pos) + 4
     addresses = []
-    for _ in range(ancount):
+    for dummy in range(ancount):
         pos = _skip_name(data, pos)
         if pos + 10 > len(data):
             raise DnsError("truncated resource record")
@@ -91,7 +91,7 @@ def lookup_a(name, server, timeout=2.0, make_socket=None, attempts=3):
     """
     make_socket = make_socket or (lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
     last = "no attempt made"
-    for _ in range(attempts):
+    for dummy in range(attempts):
         query_id = random.randint(0, 0xFFFF)
         query = build_query(name, query_id)
         sock = make_socket()

@@ -67,7 +67,7 @@ options:
 seealso:
   - module: aerostack.swarm.aerospike_tip
 author:
-  - aerostack.swarm contributors
+  - aerostack.swarm maintainers (@aerostack)
 """
 
 EXAMPLES = r"""

@@ -52,7 +52,7 @@ options:
 seealso:
   - module: aerostack.swarm.aerospike_info
 author:
-  - aerostack.swarm contributors
+  - aerostack.swarm maintainers (@aerostack)
 """
 
 EXAMPLES = r"""

@@ -278,9 +278,9 @@ def test_truncations_of_a_real_reply_all_fail_cleanly():
 def test_random_replies_over_a_socket_raise_only_info_error():
     rng = random.Random(1234)
     cases = 0
-    for _ in range(60):
+    for dummy in range(60):
         length = rng.randint(0, 40)
-        blob = bytes(rng.randint(0, 255) for _ in range(length))
+        blob = bytes(rng.randint(0, 255) for dummy in range(length))
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
@@ -290,7 +290,7 @@ def test_random_replies_over_a_socket_raise_only_info_error():
         import threading
 
         def serve():
-            conn, _ = listener.accept()
+            conn, dummy = listener.accept()
             conn.recv(1024)
             conn.sendall(blob)
             conn.close()

@@ -32,14 +32,14 @@ def test_facts_of_a_real_three_node_member_in_one_round_trip(capsys):
 
 def test_namespaces_are_discovered_with_one_extra_round_trip_when_not_named(capsys):
     with FakeNode("single-node.txt") as node:
-        result, _ = _run(capsys, nodes=[node.address])
+        result, dummy = _run(capsys, nodes=[node.address])
     assert result["round_trips"] == 2
     assert list(result["nodes"][0]["namespaces"]) == ["test"]
 
 
 def test_a_lone_node_queried_alone_is_a_stable_cluster_of_one(capsys):
     with FakeNode("single-node.txt") as node:
-        result, _ = _run(capsys, nodes=[node.address], namespaces=["test"])
+        result, dummy = _run(capsys, nodes=[node.address], namespaces=["test"])
     assert result["cluster"]["stable"] and result["cluster"]["size"] == 1
 
 
@@ -93,14 +93,14 @@ def test_wait_for_waits_through_migrations_until_they_finish(capsys):
 
 def test_raw_commands_come_back_per_node_errors_included(capsys):
     with FakeNode("three-nodes.txt") as node:
-        result, _ = _run(capsys, nodes=[node.address], namespaces=[], commands=["nosuchcommand", "cluster-stable:"])
+        result, dummy = _run(capsys, nodes=[node.address], namespaces=[], commands=["nosuchcommand", "cluster-stable:"])
     assert result["nodes"][0]["commands"] == {"nosuchcommand": "ERROR:4:unrecognized command",
                                               "cluster-stable:": "8D27A45F0E85"}
 
 
 def test_an_unknown_namespace_is_reported_missing(capsys):
     with FakeNode("single-node.txt") as node:
-        result, _ = _run(capsys, nodes=[node.address], namespaces=["nosuch"])
+        result, dummy = _run(capsys, nodes=[node.address], namespaces=["nosuch"])
     assert result["nodes"][0]["missing_namespaces"] == ["nosuch"]
     assert "has no namespace 'nosuch'" in " ".join(result["cluster"]["problems"])
 

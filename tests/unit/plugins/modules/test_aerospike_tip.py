@@ -36,13 +36,13 @@ def test_tip_adds_missing_seeds_and_reports_change(capsys, node):
 
 def test_tip_in_four_passes_check_real_idempotent_idempotent_check(capsys, node):
     peers = ["10.0.6.4", "10.0.6.5:3002"]
-    first, _ = _run(capsys, node, check_mode=True, peers=peers)
+    first, dummy = _run(capsys, node, check_mode=True, peers=peers)
     assert first["changed"] and _tips(node) == [] and node.seeds == ["10.0.6.2:3002"]
-    real, _ = _run(capsys, node, peers=peers)
+    real, dummy = _run(capsys, node, peers=peers)
     assert real["changed"] and node.seeds == ["10.0.6.2:3002", "10.0.6.4:3002", "10.0.6.5:3002"]
-    again, _ = _run(capsys, node, peers=peers)
+    again, dummy = _run(capsys, node, peers=peers)
     assert not again["changed"]
-    again_check, _ = _run(capsys, node, check_mode=True, peers=peers)
+    again_check, dummy = _run(capsys, node, check_mode=True, peers=peers)
     assert not again_check["changed"]
     assert _tips(node) == ["tip:host=10.0.6.4;port=3002", "tip:host=10.0.6.5;port=3002"]
 
@@ -54,7 +54,7 @@ def test_tip_skips_seed_already_configured_and_never_sends_a_duplicate(capsys, n
 
 
 def test_tip_never_tips_a_node_into_itself(capsys, node):
-    result, _ = _run(capsys, node, peers=[node.host, "10.0.6.9"])
+    result, dummy = _run(capsys, node, peers=[node.host, "10.0.6.9"])
     assert result["nodes"][0]["tipped"] == ["10.0.6.9:3002"]
 
 
@@ -64,9 +64,11 @@ def test_a_seed_tipped_by_someone_else_meanwhile_is_not_a_failure(capsys):
         fake.seeds.append("10.0.6.4:3002")
         original = fake.get
 
-        def hide_first_read(command, _state={"reads": 0}):
-            if command == "get-config:context=network" and _state["reads"] == 0:
-                _state["reads"] += 1
+        reads = []
+
+        def hide_first_read(command):
+            if command == "get-config:context=network" and not reads:
+                reads.append(command)
                 saved = fake.seeds
                 fake.seeds = []
                 try:
@@ -93,22 +95,22 @@ def test_tip_clear_removes_only_configured_seeds_with_the_colon_form(capsys, nod
     assert not failed and result["changed"]
     assert _tips(node) == ["tip-clear:host-port-list=10.0.6.2:3002"]
     assert node.seeds == []
-    again, _ = _run(capsys, node, peers=["10.0.6.2", "10.0.6.7"], state="absent")
+    again, dummy = _run(capsys, node, peers=["10.0.6.2", "10.0.6.7"], state="absent")
     assert not again["changed"] and _tips(node) == ["tip-clear:host-port-list=10.0.6.2:3002"]
 
 
 def test_tip_clear_in_check_mode_changes_nothing(capsys, node):
-    result, _ = _run(capsys, node, check_mode=True, peers=["10.0.6.2"], state="absent")
+    result, dummy = _run(capsys, node, check_mode=True, peers=["10.0.6.2"], state="absent")
     assert result["changed"] and node.seeds == ["10.0.6.2:3002"]
     assert result["nodes"][0]["seeds_after"] == []
 
 
 def test_alumni_reset_only_when_departed_nodes_linger(capsys):
     with FakeNode(seeds=["10.0.6.9:3002"], alumni="10.0.6.4:3000;10.0.6.2:3000;10.0.6.9:3000") as fake:
-        result, _ = _run(capsys, fake, peers=["10.0.6.9"], state="absent", reset_alumni=True)
+        result, dummy = _run(capsys, fake, peers=["10.0.6.9"], state="absent", reset_alumni=True)
         assert result["changed"] and result["nodes"][0]["alumni_reset"]
         assert "services-alumni-reset" in fake.sent
-        again, _ = _run(capsys, fake, peers=["10.0.6.9"], state="absent", reset_alumni=True)
+        again, dummy = _run(capsys, fake, peers=["10.0.6.9"], state="absent", reset_alumni=True)
         assert not again["changed"] and fake.sent.count("services-alumni-reset") == 1
 
 
