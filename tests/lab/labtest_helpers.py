@@ -1,0 +1,25 @@
+"""Helpers of the lab integration tests: wait for a condition with a deadline, run a command that must work."""
+
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_for(what, check, timeout=60.0, interval=0.5):
+    """Poll ``check()`` until it returns a truthy value; fail naming ``what`` and the last value at the deadline."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"waited {timeout:.0f} s for {what}; last answer: {last!r}")
+
+
+def run_ok(lab, host, argv, what, input=None):
+    rc, out, err = lab.exec(host, argv, input=input)
+    if rc != 0:
+        raise AssertionError(f"{what} on {host} failed (rc {rc}): {(err or out).strip()}")
+    return out
