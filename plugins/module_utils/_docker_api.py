@@ -102,6 +102,43 @@ class DockerApi:
             filters["status"] = ["running"]
         return self.request("GET", "/containers/json", query={"filters": json.dumps(filters)})
 
+    # --- swarm mode (used by swarm_join / swarm_info) ---------------------------------------
+
+    def inspect_swarm(self):
+        """The swarm as a manager sees it (ID, JoinTokens, Spec). HTTP 503 on a worker or outside a swarm."""
+        return self.request("GET", "/swarm")
+
+    def init_swarm(self, body):
+        """Create a swarm with this engine as its first manager; returns the new node ID."""
+        return self.request("POST", "/swarm/init", body=body)
+
+    def join_swarm(self, body):
+        return self.request("POST", "/swarm/join", body=body)
+
+    def leave_swarm(self, force=False):
+        return self.request("POST", "/swarm/leave", query={"force": "true" if force else "false"})
+
+    def list_nodes(self):
+        return self.request("GET", "/nodes")
+
+    def inspect_node(self, node_id):
+        return self.request("GET", "/nodes/%s" % quote(node_id, safe=""))
+
+    def update_node(self, node_id, version, spec):
+        """Replace a node's spec (Role, Availability, Labels, Name); ``version`` is the Version.Index read."""
+        return self.request(
+            "POST", "/nodes/%s/update" % quote(node_id, safe=""), query={"version": str(version)}, body=spec
+        )
+
+    def list_tasks(self, filters):
+        """Swarm tasks matching ``filters`` (a dict of lists, e.g. {"node": [id], "desired-state": ["running"]})."""
+        return self.request("GET", "/tasks", query={"filters": json.dumps(filters)})
+
+    def remove_node(self, node_id, force=False):
+        return self.request(
+            "DELETE", "/nodes/%s" % quote(node_id, safe=""), query={"force": "true" if force else "false"}
+        )
+
 
 def _error_text(raw):
     try:

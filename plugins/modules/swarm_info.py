@@ -34,6 +34,12 @@ options:
       - On a manager, return the join tokens. Secret; set C(no_log=true) on the task.
     type: bool
     default: false
+  network:
+    description:
+      - Also return this host's addresses per interface and the address of its default route (from C(ip -j), so
+        iproute2 must be installed; RV(network) is None without it). Saves gathering Ansible's network facts.
+    type: bool
+    default: false
   wait_ready:
     description:
       - Node IDs or hostnames to wait for (on a manager) until each is C(ready), and reachable when it is a manager.
@@ -53,7 +59,7 @@ options:
 seealso:
   - module: aerostack.swarm.swarm_join
 author:
-  - aerostack.swarm contributors
+  - aerostack.swarm maintainers (@aerostack)
 """
 
 EXAMPLES = r"""
@@ -151,6 +157,23 @@ nodes:
     manager_addr:
       description: For managers, the address other nodes join through (C(host:2377)).
       type: str
+network:
+  description: This host's addresses.
+  returned: when O(network=true)
+  type: dict
+  contains:
+    addresses:
+      description: Every address of every interface.
+      type: list
+      elements: str
+    interfaces:
+      description: Addresses per interface name.
+      type: dict
+      sample: {"eth0": ["10.0.0.11"], "lo": ["127.0.0.1"]}
+    default:
+      description: The IPv4 address of the default route's interface (empty without a default route).
+      type: str
+      sample: 10.0.0.11
 nodes_error:
   description: Why the node list could not be read on a manager (typically the swarm has no leader).
   returned: when listing failed
@@ -180,6 +203,7 @@ def main():
         argument_spec=dict(
             nodes=dict(type="bool", default=True),
             join_tokens=dict(type="bool", default=False),
+            network=dict(type="bool", default=False),
             wait_ready=dict(type="list", elements="str", default=[]),
             wait_timeout=dict(type="int", default=60),
             docker_host=dict(type="str", default="unix:///var/run/docker.sock"),

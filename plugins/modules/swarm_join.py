@@ -117,6 +117,15 @@ options:
         the entry of a node that is not Down.
     type: bool
     default: false
+  force_new_cluster:
+    description:
+      - With O(state=init) on a manager of a swarm that lost its quorum, rebuild the control plane as a one-manager
+        swarm from this host's state (C(docker swarm init --force-new-cluster)). Services, networks and the other
+        nodes are kept; the lost managers have to be demoted and replaced afterwards.
+      - Refused, with no change, when the swarm still has a leader.
+      - Always a change when it runs. C(playbooks/swarm_recover.yml) wraps it with an explicit confirmation.
+    type: bool
+    default: false
   wait:
     description:
       - Wait until the change took effect. A promoted node is a reachable manager, a demoted node left the Raft
@@ -130,8 +139,8 @@ options:
     default: 60
   return_join_tokens:
     description:
-      - Return the swarm's join tokens (RV(join_tokens)) when the engine is a manager. Set C(no_log=true) on the
-        task: returned values are not masked.
+      - Return the swarm's join tokens (RV(join_tokens)) when the engine is a manager.
+      - Set C(no_log=true) on the task, because returned values are not masked.
     type: bool
     default: false
   docker_host:
@@ -148,7 +157,7 @@ seealso:
     description: Why manager counts are odd, and what a lost quorum means.
     link: https://docs.docker.com/engine/swarm/admin_guide/
 author:
-  - aerostack.swarm contributors
+  - aerostack.swarm maintainers (@aerostack)
 """
 
 EXAMPLES = r"""
@@ -275,12 +284,12 @@ def run(params, check_mode, swarm=None):
     if params["wait_timeout"] < 1:
         raise SwarmError("wait_timeout=%d: give a number of seconds of at least 1" % params["wait_timeout"])
     if params["node"]:
-        given = [k for k in LOCAL_ONLY if params.get(k)]
-        if params["state"] == "init" or given:
+        given = (["state=init"] if params["state"] == "init" else []) + [
+            k for k in LOCAL_ONLY + ("force_new_cluster",) if params.get(k)]
+        if given:
             raise SwarmError(
                 "node=%s selects the node scope (a manager changes that node), where %s does not apply; drop node "
-                "to act on this host's own membership" % (params["node"], "state=init" if params["state"] == "init"
-                                                            else ", ".join(given))
+                "to act on this host's own membership" % (params["node"], ", ".join(given))
             )
         result = ensure_node(swarm, params, check_mode)
     else:
@@ -310,6 +319,7 @@ def main():
             labels_absent=dict(type="list", elements="str"),
             labels_exclusive=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
+            force_new_cluster=dict(type="bool", default=False),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=60),
             return_join_tokens=dict(type="bool", default=False),
