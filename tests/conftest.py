@@ -30,3 +30,32 @@ for _path in (COLLECTIONS, REPO / "tests" / "helpers", REPO / "tests" / "simulat
 _paths = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
 if str(COLLECTIONS) not in _paths:
     os.environ["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(COLLECTIONS)] + _paths)
+
+
+# --- real-server mode ------------------------------------------------------------------------------
+# Tests marked real_server need a real Aerospike server image (AEROSPIKE_IMAGE) on the local engine.
+# Without the variable they are skipped with one line; with it naming a missing image they fail,
+# because the user asked for a real-server run and must not get a quiet simulator-only one.
+
+import pytest  # noqa: E402  (after the path set-up above, on purpose)
+
+
+def real_server_image():
+    """The real Aerospike server image to test against, or None."""
+    return os.environ.get("AEROSPIKE_IMAGE") or None
+
+
+def pytest_collection_modifyitems(config, items):
+    if real_server_image():
+        return
+    skip = pytest.mark.skip(reason="AEROSPIKE_IMAGE is not set: no real Aerospike server image to run against")
+    for item in items:
+        if "real_server" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_report_header(config):
+    image = real_server_image()
+    if image:
+        return "aerospike server: %s (real-server tests enabled)" % image
+    return "aerospike server: simulator only (set AEROSPIKE_IMAGE to a real server image to also test against it)"
