@@ -19,6 +19,7 @@ ensure_system_packages() {
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
     command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+    command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         die "missing packages: ${missing[*]}. Install them with: sudo apt-get install -y ${missing[*]}"
