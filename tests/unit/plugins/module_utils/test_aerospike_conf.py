@@ -155,8 +155,8 @@ def test_default_ttl_with_a_zero_nsup_period_is_refused():
 @pytest.mark.parametrize("where,s", [
     ("namespace test options", with_ns(options={"nsup-period": 120, "rack-id": 1})),
     ("namespace test options", with_ns(options={"nsup-period": 120, "strong-consistency": True})),
-    ("namespace test storage options", with_ns(storage={"type": "memory", "data_size": "1G",
-                                                       "options": {"compression": "lz4"}})),
+    ("namespace test storage options",
+     with_ns(storage={"type": "memory", "data_size": "1G", "options": {"compression": "lz4"}})),
     ("aerospike_service", settings(service={"feature-key-file": "/etc/aerospike/features.conf"})),
 ])
 def test_enterprise_only_keys_are_refused_on_community_edition(where, s):
@@ -191,7 +191,12 @@ def test_more_replicas_than_eligible_hosts_is_refused():
                       "aerospike_replicas"]
 
 
-@pytest.mark.parametrize("replicas", [0, -1, "3", True, None])
+def test_replicas_given_on_the_command_line_as_text_are_numbers():
+    assert deployment(replicas="3")["errors"] == []
+    assert len(deployment(replicas="4")["errors"]) == 1
+
+
+@pytest.mark.parametrize("replicas", [0, -1, "three", "0", True, None])
 def test_replicas_that_are_not_a_positive_number_are_refused(replicas):
     errors = deployment(replicas=replicas)["errors"]
     assert len(errors) == 1 and errors[0].startswith("aerospike_replicas is ")
