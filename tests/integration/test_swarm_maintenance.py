@@ -3,6 +3,7 @@ service that found no other node; activate brings the node back and the chosen s
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,8 +24,9 @@ ENV = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collectio
            ANSIBLE_FORCE_COLOR="0", ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
 
 
-def playbook(lab, name, *extra):
-    argv = ["ansible-playbook", "-i", str(lab.inventory_path), str(REPO / "playbooks" / name)]
+def playbook(lab, name, *extra, options=()):
+    """Run a playbook on the lab with ``extra`` as extra vars (``k=v``) and ``options`` as further arguments."""
+    argv = ["ansible-playbook", "-i", str(lab.inventory_path), str(REPO / "playbooks" / name)] + list(options)
     for item in extra:
         argv += ["-e", item]
     proc = subprocess.run(argv, capture_output=True, text=True, env=ENV, check=False, timeout=900)
@@ -67,7 +69,7 @@ def swarm_with_services():
     lab.down()  # a lab left over by an interrupted run would bring its old swarm state back
     lab.up()
     try:
-        rc, out = playbook(lab, "swarm.yml", "--tags=swarm")
+        rc, out = playbook(lab, "swarm.yml", options=["--tags=swarm"])
         assert rc == 0, out[-4000:]
         lab.load([IMAGE])
         for name, extra in (("m-spread", []), ("m-one", ["--replicas-max-per-node", "1"])):
@@ -86,8 +88,9 @@ def test_drain_waits_for_the_tasks_and_names_the_service_left_short_then_activat
     # When the play ends, nothing runs on lab3 any more (not merely "told to shut down").
     assert [t for t in tasks(lab) if t[1] == "lab3" and not t[3].startswith(("Shutdown", "Complete"))] == []
     flat = " ".join(out.split())
-    assert "lab3: drain done. Tasks pending because no node can take them: m-one.1 (no suitable node (max replicas " \
-        "per node limit exceed" in flat, out[-3000:]
+    # Which slot of m-one ran on lab3 is the scheduler's choice.
+    assert re.search(r"lab3: drain done\. Tasks pending because no node can take them: m-one\.[123] \(no suitable node "
+                     r"\(max replicas per node limit exceed", flat), out[-3000:]
     pending = flat.split("Tasks pending because no node can take them:")[1].split("PLAY RECAP")[0]
     assert "m-spread" not in pending, pending
     assert _exec(lab, "lab1", ["docker", "node", "inspect", "lab3", "--format", "{{.Spec.Availability}}"]) == "drain"
@@ -102,9 +105,12 @@ def test_drain_waits_for_the_tasks_and_names_the_service_left_short_then_activat
 
 
 def test_a_bad_request_names_the_usage_and_changes_nothing(swarm_with_services):
+    def availability():
+        return _exec(swarm_with_services, "lab1", ["docker", "node", "ls", "--format", "{{.Hostname}} {{.Availability}}"])
+
+    before = availability()
     rc, out = playbook(swarm_with_services, "maintenance.yml", "maintenance_host=lab9", "maintenance_action=drian")
     assert rc != 0
     assert "Usage: -e maintenance_host=<a host of the 'swarm' group> -e maintenance_action=drain|activate|pause" \
         in " ".join(out.split())
-    assert _exec(swarm_with_services, "lab1", ["docker", "node", "ls", "--format", "{{.Availability}}"]).split() == [
-        "Active"] * 3
+    assert availability() == before
