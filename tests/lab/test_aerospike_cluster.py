@@ -113,15 +113,22 @@ class Cluster:
         )
         return [line for line in out.splitlines() if line.strip()]
 
-    def container_of(self, service):
-        """(host, container id) of a running task of ``service``."""
+    def running_container(self, service):
+        """(host, container id) of a running task of ``service``, or None while none runs."""
         for host in self.lab.hosts:
             out = self.docker(
                 host.name, "ps", "-q", "--no-trunc", "--filter", "label=com.docker.swarm.service.name=%s" % service
             )
             if out.strip():
                 return host.name, out.split()[0]
-        raise AssertionError("no running container of %s on any lab host" % service)
+        return None
+
+    def container_of(self, service):
+        """(host, container id) of a running task of ``service``."""
+        found = self.running_container(service)
+        if found is None:
+            raise AssertionError("no running container of %s on any lab host" % service)
+        return found
 
     def container_of_newest(self, service):
         """(host, container id) of the most recently started running task of ``service``."""
@@ -142,6 +149,17 @@ class Cluster:
     def discovery_log(self):
         host, container = self.container_of(DISCOVERY)
         return self.docker(host, "logs", container)
+
+
+def changed_tasks(stdout):
+    """The ``TASK [...]`` titles under which a host reported ``changed``, for assertion messages."""
+    title, changed = None, []
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            title = line.split("[", 1)[1].rsplit("]", 1)[0]
+        elif line.startswith("changed:") and title not in changed:
+            changed.append(title)
+    return "tasks that reported a change: %s" % changed
 
 
 def timing(label, seconds):
@@ -179,7 +197,7 @@ def test_preflight_refuses_more_replicas_than_aerospike_hosts_and_changes_nothin
     done = cluster.playbook("aerospike.yml", "-e", "aerospike_replicas=6", check=False)
     assert done.returncode != 0
     assert "aerospike_replicas is 6 but only 5 host(s) are in the aerospike_nodes group" in done.stdout
-    assert all(r["changed"] == 0 for r in done.recap.values())
+    assert all(r["changed"] == 0 for r in done.recap.values()), changed_tasks(done.stdout)
 
 
 def test_site_forms_the_swarm_and_a_verified_cluster_of_three(cluster):
@@ -292,7 +310,7 @@ def test_killed_aerospike_task_is_replaced_tipped_and_verified(cluster):
     timing("kill -> replacement %s tipped both ways (discovery log)" % fresh, _stamp(tips[-1]) - killed_at)
     done = cluster.playbook("aerospike.yml")
     timing("kill -> verified 3 (incl. a playbook run)", time.monotonic() - started)
-    assert all(r["changed"] == 0 for r in done.recap.values()), "the replacement needed no deploy"
+    assert all(r["changed"] == 0 for r in done.recap.values()), "the replacement needed no deploy; " + changed_tasks(done.stdout)
     status = cluster.status()
     assert_stable(status, 3)
     for row in status["nodes"]:
@@ -303,7 +321,8 @@ def test_killed_aerospike_task_is_replaced_tipped_and_verified(cluster):
 def test_killed_discovery_task_comes_back_without_errors(cluster):
     host, container = cluster.container_of(DISCOVERY)
     cluster.docker(host, "kill", container)
-    wait_for("a new discovery task", lambda: cluster.container_of(DISCOVERY)[1] != container, timeout=120)
+    wait_for("a new discovery task", lambda: (cluster.running_container(DISCOVERY) or (None, container))[1] != container,
+             timeout=120)
     wait_for(
         "the new discovery task's first DNS answer",
         lambda: "dns tasks.%s: 3 task(s)" % SERVICE in cluster.discovery_log(),
@@ -375,7 +394,7 @@ def test_config_change_rolls_one_task_at_a_time_and_is_verified(cluster):
     configs = cluster.docker(cluster.manager, "config", "ls", "--format", "{{.Name}}").split()
     assert len([c for c in configs if c.startswith(STACK + "_aerospike_conf_")]) == 1, configs
     again = cluster.playbook("aerospike.yml", "-e", change)
-    assert all(r["changed"] == 0 for r in again.recap.values())
+    assert all(r["changed"] == 0 for r in again.recap.values()), changed_tasks(again.stdout)
 
 
 def test_teardown_removes_the_stack(cluster):
