@@ -326,9 +326,10 @@ def gather(params):
     )
 
 
-def main():
-    argument_spec = target_argument_spec()
-    argument_spec.update(
+def argument_spec():
+    """The options, with the node-addressing options shared with aerospike_tip."""
+    spec = target_argument_spec()
+    spec.update(
         namespaces=dict(type="list", elements="str"),
         commands=dict(type="list", elements="str", default=[]),
         allow_unreachable=dict(type="bool", default=False),
@@ -342,8 +343,12 @@ def main():
             ),
         ),
     )
+    return spec
+
+
+def main():
     module = AnsibleModule(
-        argument_spec=argument_spec,
+        argument_spec=argument_spec(),
         required_one_of=TARGET_REQUIRED_ONE_OF,
         mutually_exclusive=TARGET_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
