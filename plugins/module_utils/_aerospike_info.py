@@ -259,10 +259,18 @@ def parse_peers(value):
     return {"generation": generation, "port": port, "peers": peers}
 
 
-def _parse_bracket_list(text, pos):
+# A peers answer nests three deep (list, peer, addresses); deeper is garbage, and unbounded recursion
+# would end in RecursionError instead of the ValueError callers handle.
+_MAX_LIST_DEPTH = 8
+
+
+def _parse_bracket_list(text, pos, depth=1):
     """Parse ``[a,[b,c],,[[v6]:3000]]`` starting at ``text[pos] == '['``; return (list, next position)."""
     if pos >= len(text) or text[pos] != "[":
         raise ValueError("expected '[' at position %d of %r" % (pos, _shorten(text, 60)))
+    if depth > _MAX_LIST_DEPTH:
+        raise ValueError("lists nested more than %d deep at position %d of %r"
+                         % (_MAX_LIST_DEPTH, pos, _shorten(text, 60)))
     pos += 1
     items = []
     if pos < len(text) and text[pos] == "]":
@@ -279,7 +287,7 @@ def _parse_bracket_list(text, pos):
                 items.append(text[pos:end])
                 pos = end
             else:
-                item, pos = _parse_bracket_list(text, pos)
+                item, pos = _parse_bracket_list(text, pos, depth + 1)
                 items.append(item)
         else:
             end = pos

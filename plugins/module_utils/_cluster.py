@@ -110,13 +110,25 @@ def node_facts(address, answers, namespaces=None, expected_size=None, migrations
         facts[key] = _to_int(stats.get(key))
     for key in _BOOL_STATS:
         facts[key] = _to_bool(stats.get(key))
-    facts["mesh_seeds"] = [format_address(h, p) for h, p in parse_mesh_seeds(value("get-config:context=network") or "")]
-    facts["services"] = [format_address(*parse_address(s)) for s in parse_list(value("services") or "")]
+    # An answer that is not understood is this node's error; the node did answer, so it stays reachable.
+    problems = []
+    try:
+        seeds = parse_mesh_seeds(value("get-config:context=network") or "")
+    except InfoError as exc:
+        seeds = []
+        problems.append("get-config:context=network answer not understood: %s" % exc)
+    facts["mesh_seeds"] = [format_address(h, p) for h, p in seeds]
+    try:
+        facts["services"] = [format_address(*parse_address(s)) for s in parse_list(value("services") or "")]
+    except InfoError as exc:
+        facts["services"] = []
+        problems.append("services answer not understood: %s" % exc)
     try:
         facts["peers"] = parse_peers(value("peers-clear-std") or "0,3000,[]")["peers"]
     except ValueError as exc:
         facts["peers"] = []
-        facts["error"] = "peers-clear-std answer not understood: %s" % exc
+        problems.append("peers-clear-std answer not understood: %s" % exc)
+    facts["error"] = "; ".join(problems) or None
     facts["namespace_names"] = parse_list(value("namespaces") or "")
     facts["namespaces"] = {}
     facts["missing_namespaces"] = []
