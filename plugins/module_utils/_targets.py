@@ -73,6 +73,10 @@ class Targets:
             self.addresses = [parse_address(text, port) for text in params["nodes"]]
         else:
             self.addresses = None
+            if not params.get("nodes_from_dns"):
+                # nodes: null (an empty YAML value) passes Ansible's required_one_of; say what is missing.
+                raise InfoError("nodes", None, "no nodes given: set nodes (host or host:port addresses) or "
+                                               "nodes_from_dns (a DNS name such as tasks.<stack>_aerospike)")
         namespace = params.get("network_namespace")
         if namespace:
             api = DockerApi(_socket_path(params["docker_host"]))
