@@ -46,6 +46,12 @@ def real_server_image():
 
 
 def pytest_collection_modifyitems(config, items):
+    # Benchmarks print numbers and take time; they run only when asked for (-m benchmark).
+    if "benchmark" not in (config.getoption("-m") or ""):
+        skip_benchmark = pytest.mark.skip(reason="a benchmark: run it with -m benchmark")
+        for item in items:
+            if "benchmark" in item.keywords:
+                item.add_marker(skip_benchmark)
     if real_server_image():
         return
     skip = pytest.mark.skip(reason="AEROSPIKE_IMAGE is not set: no real Aerospike server image to run against")

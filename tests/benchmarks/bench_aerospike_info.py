@@ -29,9 +29,7 @@ def _params(nodes, **extra):
 
 
 @pytest.mark.parametrize("size", [5, 50])
-def test_bench_facts_of_simulated_nodes(request, size):
-    if "benchmark" not in (request.config.getoption("-m") or ""):
-        pytest.skip("a benchmark (starts %d simulated nodes): run it with -m benchmark" % size)
+def test_bench_facts_of_simulated_nodes(size):
     with harness.cluster(size, ready_timeout=60.0) as nodes:
         rows = []
         for label, params in (("namespaces named", _params(nodes)),

@@ -27,7 +27,7 @@ COMMANDS = [
 
 
 def test_the_wrapper_script_prints_help_listing_every_command():
-    result = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, check=False)
+    result = subprocess.run([str(SCRIPT), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     for command in COMMANDS:
         assert f"\n    {command}" in result.stdout

@@ -14,9 +14,7 @@ from aerospike_sim import harness
 pytestmark = [pytest.mark.simulator, pytest.mark.benchmark]
 
 
-def test_benchmark_formation_timeline_at_real_speed(request):
-    if "benchmark" not in (request.config.getoption("-m") or ""):
-        pytest.skip("a benchmark (about 15 s at real speed): run it with -m benchmark")
+def test_benchmark_formation_timeline_at_real_speed():
     with harness.cluster(3, speed=1.0) as nodes:
         harness.wait_until(lambda: all(stats(n)["cluster_size"] == "1" for n in nodes), 10,
                            "three lone one-node clusters")
