@@ -1,0 +1,370 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) aerostack.swarm contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The hit counter: the web app of Aerospike's Docker deployment guide, brought to today.
+
+Every ``GET /`` writes a hit record (id, server, timestamp) to the ``hits`` set and, in ONE atomic operation on
+one record of the ``totals`` set, increments the grand total and this server's total, then answers with the
+totals as JSON. ``GET /stats`` answers the totals without counting a hit, ``GET /health`` says whether the
+database is usable (200) or not (503), ``GET /live`` only says that the process answers (the load balancer's
+check). Every failure is a JSON answer with status 503 and one log line; no stack trace reaches a client or the
+log.
+
+What changed from the guide's version: one Aerospike client per process, created at start-up (the client
+connects in its constructor) and retried in the background with backoff until it succeeds, instead of a
+connection per request (and a reference to a client that did not exist); configuration from the environment;
+standard library only besides the Aerospike client.
+
+Environment (defaults in brackets): AEROSPIKE_HOST [tasks.aerostack_aerospike] (the seed: a name that resolves
+to the server tasks), AEROSPIKE_PORT [3000], AEROSPIKE_NAMESPACE [test], HITCOUNTER_HITS_SET [hits],
+HITCOUNTER_TOTALS_SET [totals], HITCOUNTER_PORT [8080], HITCOUNTER_SERVER_NAME [the host name],
+HITCOUNTER_TIMEOUT_MS [1000] (per database operation and connection attempt).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Mapping
+
+__version__ = "0.1.0"
+
+LOG = logging.getLogger("hitcounter")
+
+#: The key, in the totals set, of the record that holds the grand total (bin ``hits``) and the per-server
+#: totals (map bin ``servers``: server name -> hits). One record, so both change in one atomic operation and
+#: the per-server totals always add up to the grand total.
+TOTALS_KEY = "totals"
+TOTAL_BIN = "hits"
+SERVERS_BIN = "servers"
+
+#: Backoff of the background connection attempts: from the first delay, doubling, up to the last.
+RETRY_FIRST = 0.25
+RETRY_MAX = 10.0
+
+
+class SettingsError(ValueError):
+    """A setting from the environment is not usable; the message names the variable and what it accepts."""
+
+
+class Unavailable(Exception):
+    """The database cannot serve the request; the message says why (it becomes the 503 answer)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the database is and how this server answers, from the environment."""
+
+    host: str = "tasks.aerostack_aerospike"
+    port: int = 3000
+    namespace: str = "test"
+    hits_set: str = "hits"
+    totals_set: str = "totals"
+    listen_port: int = 8080
+    server: str = field(default_factory=socket.gethostname)
+    timeout_ms: int = 1000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        """Settings from ``env``; raises SettingsError naming every bad variable."""
+        problems = []
+
+        def text(name: str, default: str, limit: int) -> str:
+            value = env.get(name, "").strip() or default
+            if len(value) > limit or any(c in value for c in "\0\t\n"):
+                problems.append("%s=%r must be at most %d characters without tabs or newlines" % (name, value, limit))
+            return value
+
+        def number(name: str, default: int, low: int, high: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                value = low - 1
+            if not low <= value <= high:
+                problems.append("%s=%r must be a whole number from %d to %d" % (name, raw, low, high))
+                return default
+            return value
+
+        settings = cls(
+            host=text("AEROSPIKE_HOST", cls.host, 253),
+            port=number("AEROSPIKE_PORT", cls.port, 1, 65535),
+            namespace=text("AEROSPIKE_NAMESPACE", cls.namespace, 31),
+            hits_set=text("HITCOUNTER_HITS_SET", cls.hits_set, 63),
+            totals_set=text("HITCOUNTER_TOTALS_SET", cls.totals_set, 63),
+            listen_port=number("HITCOUNTER_PORT", cls.listen_port, 1, 65535),
+            server=text("HITCOUNTER_SERVER_NAME", socket.gethostname(), 63),
+            timeout_ms=number("HITCOUNTER_TIMEOUT_MS", cls.timeout_ms, 50, 60000),
+        )
+        if problems:
+            raise SettingsError("; ".join(problems))
+        return settings
+
+    def client_config(self) -> dict:
+        """The Aerospike client's configuration: the seed and the time limits."""
+        limit = {"total_timeout": self.timeout_ms}
+        return {
+            "hosts": [(self.host, self.port)],
+            "connect_timeout": self.timeout_ms,
+            "policies": {"read": dict(limit), "write": dict(limit), "operate": dict(limit)},
+        }
+
+
+def describe(exc: BaseException) -> str:
+    """One line for an exception: the Aerospike client's code and message when it has them."""
+    code, msg = getattr(exc, "code", None), getattr(exc, "msg", None)
+    args = getattr(exc, "args", ())
+    if not msg and len(args) >= 2 and isinstance(args[1], str):
+        code, msg = args[0], args[1]  # the client's exceptions carry (code, message, file, line, in_doubt)
+    if msg:
+        return "%s (code %s): %s" % (type(exc).__name__, code, msg)
+    return "%s: %s" % (type(exc).__name__, str(exc) or "no detail")
+
+
+# --- the data -------------------------------------------------------------------------------------------------
+
+
+def counter_operations(server: str) -> list:
+    """The operations of one hit on the totals record: grand total + 1 and this server's total + 1."""
+    from aerospike_helpers.operations import map_operations, operations  # pylint: disable=import-outside-toplevel
+
+    return [operations.increment(TOTAL_BIN, 1), map_operations.map_increment(SERVERS_BIN, server, 1)]
+
+
+def is_record_not_found(exc: BaseException) -> bool:
+    """True when ``exc`` is the client's "record not found" (code 2): totals that were never written."""
+    return getattr(exc, "code", None) == 2 or type(exc).__name__ == "RecordNotFound"
+
+
+def read_totals(client: Any, settings: Settings) -> dict:
+    """``{"total": N, "servers": {name: n}}``; zero and empty before the first hit."""
+    try:
+        _key, _meta, bins = client.get((settings.namespace, settings.totals_set, TOTALS_KEY))
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        if is_record_not_found(exc):
+            return {"total": 0, "servers": {}}
+        raise Unavailable("reading the totals failed: %s" % describe(exc)) from None
+    bins = bins or {}
+    servers = bins.get(SERVERS_BIN) or {}
+    return {
+        "total": int(bins.get(TOTAL_BIN) or 0),
+        "servers": dict(sorted((str(name), int(count)) for name, count in servers.items())),
+    }
+
+
+def record_hit(client: Any, settings: Settings, now: float, hit_id: str) -> dict:
+    """Write the hit record, count it in the totals, and answer with the totals after it."""
+    record = {"id": hit_id, "server": settings.server, "ts": int(now * 1000)}
+    try:
+        client.put((settings.namespace, settings.hits_set, hit_id), record)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise Unavailable("writing hit %s failed: %s" % (hit_id, describe(exc))) from None
+    try:
+        client.operate((settings.namespace, settings.totals_set, TOTALS_KEY), counter_operations(settings.server))
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        raise Unavailable("counting hit %s failed: %s" % (hit_id, describe(exc))) from None
+    totals = read_totals(client, settings)
+    return {
+        "hit": hit_id,
+        "server": settings.server,
+        "total": totals["total"],
+        "server_total": totals["servers"].get(settings.server, 0),
+        "servers": totals["servers"],
+    }
+
+
+# --- the one client of this process ---------------------------------------------------------------------------
+
+
+def aerospike_client(config: dict) -> Any:
+    """A connected Aerospike client (the constructor connects and raises when it cannot)."""
+    import aerospike  # pylint: disable=import-outside-toplevel
+
+    return aerospike.client(config)
+
+
+class Database:
+    """Holds the process's one Aerospike client.
+
+    ``start()`` tries to create it at once and, while that fails, again in a background thread with backoff
+    (RETRY_FIRST doubling to RETRY_MAX seconds), logging each failure. Requests never create a client: before
+    the first success, and whenever the client reports itself disconnected, they get Unavailable.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        factory: Callable[[dict], Any] = aerospike_client,
+        retry_first: float = RETRY_FIRST,
+        retry_max: float = RETRY_MAX,
+    ) -> None:
+        self.settings = settings
+        self._factory = factory
+        self._retry_first = retry_first
+        self._retry_max = retry_max
+        self._client: Any = None
+        self._error = "no connection attempt yet"
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.attempts = 0
+
+    def connect_once(self) -> bool:
+        """One attempt to create the client; True once it exists."""
+        with self._lock:
+            if self._client is not None:
+                return True
+            self.attempts += 1
+            try:
+                self._client = self._factory(self.settings.client_config())
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                self._error = "cannot connect to %s:%d: %s" % (self.settings.host, self.settings.port, describe(exc))
+                return False
+        LOG.info("connected to Aerospike through seed %s:%d", self.settings.host, self.settings.port)
+        return True
+
+    def start(self) -> None:
+        """Connect now, or keep trying in the background."""
+        if self.connect_once():
+            return
+        self._thread = threading.Thread(target=self._keep_trying, name="aerospike-connect", daemon=True)
+        self._thread.start()
+
+    def _keep_trying(self) -> None:
+        delay = self._retry_first
+        while True:
+            LOG.warning("%s; next attempt in %.2f s", self._error, delay)
+            if self._stopped.wait(delay):
+                return
+            if self.connect_once():
+                return
+            delay = min(delay * 2, self._retry_max)
+
+    def client(self) -> Any:
+        """The connected client, or Unavailable saying why there is none."""
+        client = self._client
+        if client is None:
+            raise Unavailable("database not connected (%s)" % self._error)
+        try:
+            connected = client.is_connected()
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            raise Unavailable("database connection state unknown: %s" % describe(exc)) from None
+        if not connected:
+            raise Unavailable("the Aerospike client lost every node of the cluster")
+        return client
+
+    def close(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception as exc:  # pylint: disable=broad-exception-caught
+                LOG.warning("closing the Aerospike client failed: %s", describe(exc))
+
+
+# --- HTTP -----------------------------------------------------------------------------------------------------
+
+
+def answer(database: Database, path: str, now: Callable[[], float] = time.time) -> tuple[int, dict]:
+    """The status and JSON body for ``GET path``. Never raises: every failure is a 503 with the reason."""
+    settings = database.settings
+    route = path.split("?", 1)[0]
+    try:
+        if route == "/live":
+            return 200, {"status": "alive", "server": settings.server}
+        if route == "/health":
+            database.client()
+            return 200, {"status": "ok", "server": settings.server, "database": "connected",
+                         "seed": "%s:%d" % (settings.host, settings.port), "namespace": settings.namespace}
+        if route == "/stats":
+            return 200, dict(read_totals(database.client(), settings), server=settings.server)
+        if route == "/":
+            return 200, record_hit(database.client(), settings, now(), uuid.uuid4().hex)
+        return 404, {"error": "no such page: %s (try /, /stats, /health, /live)" % route, "server": settings.server}
+    except Unavailable as exc:
+        LOG.error("GET %s: 503: %s", route, exc)
+        return 503, {"status": "unavailable", "error": str(exc), "server": settings.server}
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        LOG.error("GET %s: 503: unexpected %s", route, describe(exc))
+        return 503, {"status": "unavailable", "error": "unexpected %s" % describe(exc), "server": settings.server}
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes GET requests to ``answer``; the database is the server's ``database`` attribute."""
+
+    server_version = "hitcounter/" + __version__
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        status, body = answer(self.server.database, self.path)  # type: ignore[attr-defined]
+        payload = (json.dumps(body, sort_keys=True) + "\n").encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away; nothing to answer
+
+    def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
+        # Access log, one line per request; the load balancer's liveness checks are left out.
+        if not self.path.startswith("/live"):
+            LOG.info("%s %s", self.address_string(), format % args)
+
+
+def make_server(database: Database, address: str = "") -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((address, database.settings.listen_port), Handler)
+    server.daemon_threads = True
+    server.database = database  # type: ignore[attr-defined]
+    return server
+
+
+def main(env: Mapping[str, str] | None = None) -> int:
+    logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        settings = Settings.from_env(os.environ if env is None else env)
+    except SettingsError as exc:
+        LOG.error("refusing to start: %s", exc)
+        return 2
+    database = Database(settings)
+    try:
+        server = make_server(database)
+    except OSError as exc:
+        LOG.error("cannot listen on port %d: %s", settings.listen_port, exc)
+        return 1
+    LOG.info("hitcounter %s (server %s) on port %d; Aerospike seed %s:%d, namespace %s, sets %s and %s",
+             __version__, settings.server, settings.listen_port, settings.host, settings.port, settings.namespace,
+             settings.hits_set, settings.totals_set)
+    database.start()
+
+    def stop(signum: int, _frame: Any) -> None:
+        LOG.info("stopping (signal %d)", signum)
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever(poll_interval=0.5)
+    finally:
+        server.server_close()
+        database.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
