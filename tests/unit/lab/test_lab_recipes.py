@@ -1,6 +1,7 @@
 """Image recipes: what each image holds, and the hash that decides when an image is rebuilt."""
 
 import dataclasses
+import hashlib
 import subprocess
 
 import pytest
@@ -15,6 +16,8 @@ def test_the_contract_image_names():
         "base": "aerostack-lab/base:bookworm",
         "docker": "aerostack-lab/docker-host:bookworm",
         "systemd": "aerostack-lab/systemd-host:bookworm",
+        "hitcounter": "aerostack-lab/hitcounter:%s" % recipes.hitcounter_version(),
+        "haproxy": "aerostack-lab/haproxy:bookworm",
     }
 
 
@@ -74,7 +77,12 @@ def test_the_mirror_is_part_of_the_recipe(monkeypatch):
 
 @pytest.mark.parametrize(
     ("flavour", "images"),
-    [("all", ["base", "docker", "systemd"]), ("docker", ["base", "docker"]), ("systemd", ["base", "systemd"])],
+    [
+        ("all", ["base", "docker", "systemd", "hitcounter", "haproxy"]),
+        ("docker", ["base", "docker"]),
+        ("systemd", ["base", "systemd"]),
+        ("app", ["base", "hitcounter", "haproxy"]),
+    ],
 )
 def test_selection_builds_the_base_first(flavour, images):
     assert recipes.selection(flavour) == images
@@ -106,3 +114,150 @@ def test_entrypoints_are_executable_and_named_by_the_import_changes():
 def test_import_changes_do_not_use_stopsignal_which_docker_import_rejects():
     for recipe in recipes.recipes().values():
         assert not any(c.upper().startswith("STOPSIGNAL") for c in recipe.changes)
+
+
+# --- the demo app's images ---------------------------------------------------------------------------------------
+
+
+def test_recipes_without_commands_keep_the_digest_they_had_before_commands_existed():
+    recipe = recipes.recipes()["docker"]
+    assert recipe.run == ()
+    legacy = recipes._digest(
+        {
+            "builder": recipes.BUILDER_VERSION,
+            "kind": "image",
+            "image": recipe.image,
+            "rootfs": recipe.rootfs.digest(),
+            "packages": sorted(recipe.packages),
+            "files": [
+                [f.path, oct(f.mode), hashlib.sha256(f.content()).hexdigest()]
+                for f in sorted(recipe.files, key=lambda f: f.path)
+            ],
+            "links": sorted(list(link) for link in recipe.links),
+            "changes": list(recipe.changes),
+        }
+    )
+    assert recipe.digest() == legacy
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: dataclasses.replace(r, run=r.run + (("true",),)),
+        lambda r: dataclasses.replace(r, run=r.run[:1] + (r.run[1][:-1] + ("aerospike==19.2.0",),) + r.run[2:]),
+        lambda r: dataclasses.replace(r, run=tuple(reversed(r.run))),
+    ],
+    ids=["new-command", "other-pin", "order"],
+)
+def test_any_change_to_the_commands_changes_the_digest(change):
+    recipe = recipes.recipes()["hitcounter"]
+    assert change(recipe).digest() != recipe.digest()
+
+
+def test_editing_the_app_changes_the_app_image_digest(tmp_path, monkeypatch):
+    before = recipes.recipes()["hitcounter"].digest()
+    edited = tmp_path / "hitcounter.py"
+    edited.write_text(recipes.HITCOUNTER_APP.read_text() + "# edited\n")
+    monkeypatch.setattr(recipes, "HITCOUNTER_APP", edited)
+    assert recipes.recipes()["hitcounter"].digest() != before
+
+
+def test_the_app_image_installs_the_pinned_client_of_the_constraints_and_the_dockerfile():
+    recipe = recipes.recipes()["hitcounter"]
+    pip = [c for c in recipe.run if "install" in c]
+    assert pip == [("/opt/hitcounter/venv/bin/pip", "install", "--no-cache-dir", recipes.AEROSPIKE_CLIENT)]
+    constraints = (recipes.REPO_ROOT / "requirements" / "constraints.txt").read_text().split()
+    assert recipes.AEROSPIKE_CLIENT in constraints
+    dockerfile = (recipes.REPO_ROOT / "apps" / "hitcounter" / "Dockerfile").read_text()
+    assert "ARG AEROSPIKE_CLIENT_VERSION=%s\n" % recipes.AEROSPIKE_CLIENT.split("==")[1] in dockerfile
+    assert "python3-venv" in recipe.packages
+
+
+def test_the_app_image_ships_the_app_and_runs_it_as_a_user_not_root():
+    recipe = recipes.recipes()["hitcounter"]
+    (app,) = [f for f in recipe.files if f.path == "/opt/hitcounter/hitcounter.py"]
+    assert app.content() == recipes.HITCOUNTER_APP.read_bytes()
+    assert "USER hitcounter" in recipe.changes
+    assert any(c[0] == "useradd" and c[-1] == "hitcounter" for c in recipe.run)
+    assert 'CMD ["/opt/hitcounter/venv/bin/python3", "/opt/hitcounter/hitcounter.py"]' in recipe.changes
+
+
+def test_the_app_image_tag_is_the_app_version():
+    version = recipes.hitcounter_version()
+    assert version and '__version__ = "%s"' % version in recipes.HITCOUNTER_APP.read_text()
+    assert recipes.recipes()["hitcounter"].image.endswith(":" + version)
+
+
+def test_the_haproxy_image_is_haproxy_from_debian_in_the_foreground():
+    recipe = recipes.recipes()["haproxy"]
+    assert recipe.packages == ("haproxy",)
+    assert any(c.startswith("CMD") and '"-db"' in c for c in recipe.changes)
+
+
+def _customised(tmp_path, monkeypatch, recipe):
+    """Run ImageBuilder._customise on an empty tree, recording the chroot commands instead of running them."""
+    from aerostack_lab import images  # pylint: disable=import-outside-toplevel
+
+    tree = tmp_path / "tree"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "usr/sbin").mkdir(parents=True)
+    (tree / "proc").mkdir()
+    chrooted, mounted = [], []
+    builder = images.ImageBuilder.__new__(images.ImageBuilder)
+    bundles = []
+
+    def chroot(tree, argv, log, what, env=None, fix=""):
+        chrooted.append((argv, env, fix))
+        copy = tree / images.BUILD_CA_BUNDLE.lstrip("/")
+        bundles.append(copy.read_text() if copy.exists() else None)
+
+    monkeypatch.setattr(builder, "_chroot", chroot, raising=False)
+    monkeypatch.setattr(images.subprocess, "run", lambda argv, **kwargs: mounted.append(argv))
+    builder._customise(recipe, tree, tmp_path / "build.log")
+    chrooted[:] = [(argv, env, fix, bundle) for (argv, env, fix), bundle in zip(chrooted, bundles)]
+    return chrooted, mounted, tree
+
+
+def test_commands_run_in_the_chroot_after_the_packages_in_order(tmp_path, monkeypatch):
+    from aerostack_lab import images  # pylint: disable=import-outside-toplevel
+
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv("PIP_INDEX_URL", "https://pypi.mirror.example/simple")
+    monkeypatch.setenv("PIP_CERT", str(bundle))
+    monkeypatch.delenv("PIP_TRUSTED_HOST", raising=False)
+    recipe = recipes.recipes()["hitcounter"]
+    chrooted, mounted, tree = _customised(tmp_path, monkeypatch, recipe)
+    argvs = [argv for argv, _env, _fix, _bundle in chrooted]
+    assert argvs[:3] == [
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "python3-venv"],
+        ["apt-get", "clean"],
+    ]
+    assert argvs[3:] == [list(command) for command in recipe.run]
+    assert all(env is None and fix == "" for _argv, env, fix, _bundle in chrooted[:3])  # apt runs with APT_ENV
+    for _argv, env, fix, bundle in chrooted[3:]:
+        assert bundle == "-----BEGIN CERTIFICATE-----\n", "the build machine's CA bundle is there while commands run"
+        assert env == dict(
+            images.RUN_ENV,
+            PIP_INDEX_URL="https://pypi.mirror.example/simple",
+            PIP_CERT=images.BUILD_CA_BUNDLE,
+            SSL_CERT_FILE=images.BUILD_CA_BUNDLE,
+        )
+        assert "PyPI" in fix
+    assert mounted == [["mount", "-t", "proc", "proc", str(tree / "proc")]]
+    assert (tree / "opt/hitcounter/hitcounter.py").read_bytes() == recipes.HITCOUNTER_APP.read_bytes()
+    assert not (tree / "usr/sbin/policy-rc.d").exists()
+    assert not (tree / images.BUILD_CA_BUNDLE.lstrip("/")).exists(), "the build's CA bundle stays out of the image"
+
+
+def test_a_recipe_with_commands_and_no_packages_runs_no_apt(tmp_path, monkeypatch):
+    recipe = dataclasses.replace(recipes.recipes()["base"], run=(("useradd", "demo"),))
+    chrooted, mounted, _tree = _customised(tmp_path, monkeypatch, recipe)
+    assert [argv for argv, _env, _fix, _bundle in chrooted] == [["useradd", "demo"]]
+    assert len(mounted) == 1
+
+
+def test_a_recipe_without_packages_or_commands_never_enters_the_chroot(tmp_path, monkeypatch):
+    chrooted, mounted, _tree = _customised(tmp_path, monkeypatch, recipes.recipes()["base"])
+    assert chrooted == [] and mounted == []

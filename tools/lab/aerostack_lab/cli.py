@@ -14,7 +14,7 @@ from .images import ImageBuilder
 from .lab import DEFAULT_FLAVOUR, DEFAULT_HOSTS, DEFAULT_NAME, REPO_ROOT, Lab
 from .net import DEFAULT_SUBNET, MAX_HOSTS
 from .progress import Progress
-from .recipes import RECIPE_LABEL, recipes, selection
+from .recipes import RECIPE_LABEL, SELECTIONS, recipes, selection
 
 EPILOG = """\
 typical session:
@@ -59,12 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "images",
         "build the lab images (no registry needed)",
-        "Build aerostack-lab/base, docker-host and systemd-host from a debootstrap of Debian bookworm. An image whose "
-        "recipe has not changed is skipped; the debootstrap tarball is cached in .cache/lab/. Needs root and "
-        "debootstrap. AEROSTACK_LAB_MIRROR / AEROSTACK_LAB_SECURITY_MIRROR choose the Debian mirrors.",
+        "Build aerostack-lab/base, docker-host and systemd-host (the hosts) and hitcounter and haproxy (the demo "
+        "app, loaded into the hosts) from a debootstrap of Debian bookworm. An image whose recipe has not changed "
+        "is skipped; the debootstrap tarball is cached in .cache/lab/. Needs root and debootstrap; the app image "
+        "also installs the Aerospike client from PyPI. AEROSTACK_LAB_MIRROR / AEROSTACK_LAB_SECURITY_MIRROR choose "
+        "the Debian mirrors.",
     )
     p.add_argument(
-        "--flavour", choices=["docker", "systemd", "all"], default="all", help="which host images (default: all)"
+        "--flavour",
+        choices=list(SELECTIONS),
+        default="all",
+        help="docker or systemd: a host flavour's images; app: base, hitcounter and haproxy; all: every image "
+        "(default: all)",
     )
     p.add_argument(
         "--rebuild", action="store_true", help="rebuild from scratch: debootstrap again and re-import every image"

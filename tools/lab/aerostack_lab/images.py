@@ -26,6 +26,15 @@ APT_ENV = {
     "LC_ALL": "C",
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 }
+#: The environment of a recipe's ``run`` commands. Like apt, they use the build machine's network settings, which
+#: change where a pinned package comes from, not the image: its DNS, its package index (PIP_INDEX_URL,
+#: PIP_TRUSTED_HOST) and the certificate authorities it trusts (PIP_CERT, else the system bundle; a proxy that
+#: re-signs TLS is only trusted there), copied into the tree for the build and removed afterwards.
+RUN_ENV = dict(APT_ENV, HOME="/root", PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+RUN_ENV_PASSED = ("PIP_INDEX_URL", "PIP_TRUSTED_HOST")
+BUILD_CA_BUNDLE = "/tmp/aerostack-build-ca.pem"
+SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+RUN_FIX = "check that PyPI (or PIP_INDEX_URL) is reachable from this machine and retry"
 
 
 class ImageBuilder:
@@ -197,7 +206,7 @@ class ImageBuilder:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(spec.content())
             target.chmod(spec.mode)
-        if recipe.packages:
+        if recipe.packages or recipe.run:
             shutil.copyfile(Path(__file__).parent / "files" / "policy-rc.d", policy)
             policy.chmod(0o755)
             if resolv.is_symlink():
@@ -206,16 +215,22 @@ class ImageBuilder:
             proc = tree / "proc"
             subprocess.run(["mount", "-t", "proc", "proc", str(proc)], check=True)
             try:
-                self._chroot(tree, ["apt-get", "update", "-q"], log, "apt-get update")
-                self._chroot(
-                    tree,
-                    ["apt-get", "install", "-y", "-q", "--no-install-recommends", *recipe.packages],
-                    log,
-                    f"apt-get install {' '.join(recipe.packages)}",
-                )
-                self._chroot(tree, ["apt-get", "clean"], log, "apt-get clean")
+                if recipe.packages:
+                    self._chroot(tree, ["apt-get", "update", "-q"], log, "apt-get update")
+                    self._chroot(
+                        tree,
+                        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *recipe.packages],
+                        log,
+                        f"apt-get install {' '.join(recipe.packages)}",
+                    )
+                    self._chroot(tree, ["apt-get", "clean"], log, "apt-get clean")
+                if recipe.run:
+                    run_env = self._run_env(tree)
+                    for command in recipe.run:
+                        self._chroot(tree, list(command), log, " ".join(command), env=run_env, fix=RUN_FIX)
             finally:
                 _unmount_below(tree)
+                (tree / BUILD_CA_BUNDLE.lstrip("/")).unlink(missing_ok=True)
         for link, target in recipe.links:
             path = tree / link.lstrip("/")
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -266,10 +281,25 @@ class ImageBuilder:
         path.write_text(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} aerostack lab image build\n")
         return path
 
-    def _chroot(self, tree: Path, argv: list[str], log: Path, what: str) -> None:
-        self._logged(["chroot", str(tree), "env", "-i", *(f"{k}={v}" for k, v in APT_ENV.items()), *argv], log, what)
+    def _run_env(self, tree: Path) -> dict[str, str]:
+        """RUN_ENV plus the build machine's package index and CA bundle (copied into the tree)."""
+        env = dict(RUN_ENV, **{k: os.environ[k] for k in RUN_ENV_PASSED if os.environ.get(k)})
+        bundle = Path(os.environ.get("PIP_CERT") or SYSTEM_CA_BUNDLE)
+        if bundle.is_file():
+            copy = tree / BUILD_CA_BUNDLE.lstrip("/")
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(bundle, copy)
+            env.update(PIP_CERT=BUILD_CA_BUNDLE, SSL_CERT_FILE=BUILD_CA_BUNDLE)
+        return env
 
-    def _logged(self, argv: list[str], log: Path, what: str) -> None:
+    def _chroot(
+        self, tree: Path, argv: list[str], log: Path, what: str, env: dict[str, str] | None = None, fix: str = ""
+    ) -> None:
+        variables = APT_ENV if env is None else env
+        argv = ["chroot", str(tree), "env", "-i", *(f"{k}={v}" for k, v in variables.items()), *argv]
+        self._logged(argv, log, what, fix=fix)
+
+    def _logged(self, argv: list[str], log: Path, what: str, fix: str = "") -> None:
         with open(log, "ab") as out:
             out.write(("$ " + " ".join(argv) + "\n").encode())
             out.flush()
@@ -278,7 +308,7 @@ class ImageBuilder:
             tail = log.read_text(errors="replace").splitlines()[-12:]
             raise LabError(
                 f"{what} failed (exit status {rc}); last lines of {log}:\n    " + "\n    ".join(tail),
-                fix="check that the Debian mirror is reachable (AEROSTACK_LAB_MIRROR overrides it) and retry",
+                fix=fix or "check that the Debian mirror is reachable (AEROSTACK_LAB_MIRROR overrides it) and retry",
             )
 
 
