@@ -1,0 +1,236 @@
+"""The app stack: what the services need on kernels without IP_VS, hashes that make scaling leave HAProxy alone, and
+the judgement of what swarm runs, over probes recorded on the lab (fixtures/app/README.md)."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.aerostack.swarm.plugins.module_utils._app_stack import (
+    HAPROXY_TARGET,
+    LB_CONTAINER_PORT,
+    SPEC_LABEL,
+    AppStackError,
+    build_stack,
+    check_spec,
+    stack_state,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "app"
+
+SPEC = {
+    "stack": "hitcounter",
+    "aerospike_stack": "aerostack",
+    "image": "aerostack/hitcounter:0.1.0",
+    "replicas": 3,
+    "web_port": 8080,
+    "web_constraints": [],
+    "web_memory": "128M",
+    "namespace": "test",
+    "hits_set": "hits",
+    "totals_set": "totals",
+    "timeout_ms": 1000,
+    "lb_image": "haproxy:3.0.5-bookworm",
+    "lb_port": 8080,
+    "lb_constraints": [],
+    "lb_memory": "128M",
+    "max_backends": 16,
+    "haproxy_cfg": "backend web\n    server-template web- 1-16 tasks.hitcounter_web:8080 check resolvers docker\n",
+}
+
+
+def spec(**changes):
+    return dict(copy.deepcopy(SPEC), **changes)
+
+
+def probe(name):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def built_for(web_hash, lb_hash="6313fd47d5a6", stack="hitcounter"):
+    """What build_stack returned for the recorded deploys (only what stack_state reads)."""
+    return {"services": {"web": stack + "_web", "lb": stack + "_lb"}, "network": stack + "_web",
+            "spec_hashes": {"web": web_hash, "lb": lb_hash}}
+
+
+# --- the stack -------------------------------------------------------------------------------------------------
+
+
+def test_web_tasks_use_dns_round_robin_and_join_the_aerospike_network_declared_external():
+    built = build_stack(SPEC)
+    web = built["stack"]["services"]["web"]
+    assert web["deploy"]["endpoint_mode"] == "dnsrr"
+    assert web["deploy"]["replicas"] == 3
+    assert web["networks"] == ["web", "aerospike"]
+    assert built["stack"]["networks"] == {"web": {"driver": "overlay"},
+                                          "aerospike": {"external": True, "name": "aerostack_aerospike"}}
+    assert web["environment"]["AEROSPIKE_HOST"] == "tasks.aerostack_aerospike" == built["seed"]
+    assert web["environment"]["AEROSPIKE_NAMESPACE"] == "test"
+    assert web["environment"]["HITCOUNTER_PORT"] == "8080"
+    assert web["hostname"] == "web-{{.Task.Slot}}"
+    assert web["deploy"]["update_config"]["order"] == "start-first"
+
+
+def test_haproxy_runs_on_every_node_with_its_port_published_in_host_mode_and_its_config_mounted():
+    built = build_stack(spec(lb_port=80))
+    lb = built["stack"]["services"]["lb"]
+    assert lb["deploy"]["mode"] == "global"
+    assert lb["deploy"]["endpoint_mode"] == "dnsrr"
+    assert "placement" not in lb["deploy"]
+    assert lb["ports"] == [{"target": LB_CONTAINER_PORT, "published": 80, "protocol": "tcp", "mode": "host"}]
+    assert lb["networks"] == ["web"], "HAProxy needs only the web tasks, not the database"
+    assert lb["command"] == ["haproxy", "-W", "-db", "-f", HAPROXY_TARGET]
+    assert lb["configs"] == [{"source": "haproxy", "target": HAPROXY_TARGET, "mode": 0o444}]
+    assert built["stack"]["configs"]["haproxy"] == {"name": built["config_name"], "file": "./haproxy.cfg"}
+    assert built["config_name"].startswith("hitcounter_haproxy_") and len(built["config_name"]) == 31
+
+
+def test_constraints_and_memory_limits_are_placed_where_swarm_reads_them():
+    lb = build_stack(spec(lb_constraints=["node.role == manager"], lb_memory=""))["stack"]["services"]["lb"]
+    assert lb["deploy"]["placement"] == {"constraints": ["node.role == manager"]}
+    assert "resources" not in lb["deploy"]
+    web = build_stack(spec(web_constraints=["node.labels.web == true"]))["stack"]["services"]["web"]
+    assert web["deploy"]["placement"] == {"constraints": ["node.labels.web == true"]}
+    assert web["deploy"]["resources"] == {"limits": {"memory": "128M"}}
+
+
+def test_each_service_and_its_tasks_carry_their_spec_hash():
+    built = build_stack(SPEC)
+    for name in ("web", "lb"):
+        service = built["stack"]["services"][name]
+        assert service["labels"] == {SPEC_LABEL: built["spec_hashes"][name]}
+        assert service["deploy"]["labels"] == {SPEC_LABEL: built["spec_hashes"][name]}
+    assert built["spec_hashes"]["web"] != built["spec_hashes"]["lb"]
+
+
+def test_scaling_the_web_tier_changes_no_spec_hash_so_haproxy_is_left_alone():
+    three, five = build_stack(spec(replicas=3)), build_stack(spec(replicas=5))
+    assert three["spec_hashes"] == five["spec_hashes"]
+    assert three["stack"]["services"]["lb"] == five["stack"]["services"]["lb"]
+    assert five["stack"]["services"]["web"]["deploy"]["replicas"] == 5
+
+
+@pytest.mark.parametrize(("change", "changed"), [
+    ({"image": "aerostack/hitcounter:0.2.0"}, {"web"}),
+    ({"namespace": "web"}, {"web"}),
+    ({"aerospike_stack": "payments"}, {"web"}),
+    ({"haproxy_cfg": SPEC["haproxy_cfg"] + "# tuned\n"}, {"lb"}),
+    ({"lb_port": 80}, {"lb"}),
+    ({"lb_image": "haproxy:3.0.6-bookworm"}, {"lb"}),
+], ids=["web-image", "namespace", "aerospike-stack", "haproxy-cfg", "lb-port", "lb-image"])
+def test_a_task_level_change_changes_the_hash_of_that_service_only(change, changed):
+    before, after = build_stack(SPEC)["spec_hashes"], build_stack(spec(**change))["spec_hashes"]
+    assert set(name for name in before if before[name] != after[name]) == changed
+
+
+def test_a_changed_haproxy_config_is_a_new_config_name():
+    assert build_stack(SPEC)["config_name"] != build_stack(spec(haproxy_cfg=SPEC["haproxy_cfg"] + "#\n"))["config_name"]
+
+
+# --- refusals ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"stack": "Hit Counter"}, "app_stack_name 'Hit Counter' must be 1-32 lower-case letters"),
+    ({"stack": "aerostack"}, "app_stack_name 'aerostack' is the Aerospike stack's name"),
+    ({"replicas": 17}, "app_web_replicas 17 must be a whole number from 1 to app_lb_max_backends (16)"),
+    ({"replicas": 0}, "app_web_replicas 0 must be a whole number from 1"),
+    ({"replicas": True}, "app_web_replicas True must be a whole number"),
+    ({"lb_port": 70000}, "app_lb_port 70000 must be a port number from 1 to 65535"),
+    ({"image": ""}, "app_image must be an image reference"),
+    ({"totals_set": "hits"}, "app_hits_set and app_totals_set must differ"),
+    ({"namespace": "n" * 32}, "app_aerospike_namespace"),
+    ({"lb_constraints": ["managers only"]}, "app_lb_constraints entry 'managers only' must be a swarm placement"),
+    ({"web_memory": "lots"}, "app_web_memory_limit 'lots' must be a size such as 128M"),
+], ids=["stack-name", "same-as-aerospike", "more-than-backends", "zero", "bool", "port", "image", "same-sets",
+        "namespace", "constraint", "memory"])
+def test_bad_settings_are_refused_naming_the_variable(change, message):
+    errors = check_spec(spec(**change))["errors"]
+    assert any(e.startswith(message) for e in errors), errors
+    with pytest.raises(AppStackError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        build_stack(spec(**change))
+
+
+def test_good_settings_pass_and_an_unpinned_image_is_only_a_warning():
+    assert check_spec(SPEC) == {"errors": [], "warnings": []}
+    result = check_spec(spec(lb_image="haproxy", image="registry.example:5000/hitcounter:latest"))
+    assert result["errors"] == []
+    assert result["warnings"] == [
+        "app_image registry.example:5000/hitcounter:latest is not pinned to a version: every deploy may run "
+        "something else",
+        "app_lb_image haproxy is not pinned to a version: every deploy may run something else",
+    ]
+
+
+def test_a_stack_without_a_rendered_haproxy_config_is_refused():
+    with pytest.raises(AppStackError, match="HAProxy configuration must be rendered text with a server-template"):
+        build_stack(spec(haproxy_cfg=""))
+
+
+# --- what swarm runs (recorded on the lab) ---------------------------------------------------------------------
+
+
+def test_a_converged_stack_needs_no_deploy_and_names_the_nodes_that_run_haproxy():
+    state = stack_state(probe("probe-web5-lb5-running.json"), built_for("940579c39c19"), 5)
+    assert state["done"] and state["waiting_for"] == [] and state["fatal"] is None
+    assert state["deploy"] == {"needed": False, "reasons": []}
+    assert state["web_tasks"]["running"] == 5 and state["lb_tasks"]["running"] == 5
+    assert len(state["lb_tasks"]["node_ids"]) == 5
+    assert state["lb"]["global"] and state["web"]["replicas"] == 5
+
+
+def test_another_replica_count_needs_a_deploy_and_is_waited_for():
+    state = stack_state(probe("probe-web5-lb5-running.json"), built_for("940579c39c19"), 3)
+    assert state["deploy"] == {"needed": True, "reasons": ["hitcounter_web has 5 replicas, wanted 3"]}
+    assert not state["done"]
+    assert state["waiting_for"] == ["5 of 3 hitcounter_web task(s) running (5 scheduled)"]
+
+
+def test_another_spec_needs_a_deploy_naming_both_hashes():
+    state = stack_state(probe("probe-web5-lb5-running.json"), built_for("940579c39c19", lb_hash="aaaaaaaaaaaa"), 5)
+    assert state["deploy"]["reasons"] == ["hitcounter_lb runs spec 6313fd47d5a6, wanted aaaaaaaaaaaa"]
+    assert "5 hitcounter_lb task(s) still run an older spec" in state["waiting_for"]
+
+
+def test_a_new_stack_whose_image_no_node_has_stops_the_wait_at_once_saying_so():
+    state = stack_state(probe("probe-create-missing-image.json"), built_for("4e529bf50bce"), 3)
+    assert not state["done"]
+    assert state["fatal"] == ("hitcounter_web cannot start: No such image: aerostack-lab/hitcounter:0.0.0-missing "
+                              "(rejected). Load or pull the image on every node that may run it (in the lab: "
+                              "scripts/lab load IMAGE)")
+
+
+def test_an_update_swarm_rolled_back_stops_the_wait_with_the_new_tasks_error():
+    state = stack_state(probe("probe-update-rolled-back-missing-image.json"), built_for("4e529bf50bce"), 3)
+    assert state["fatal"] == (
+        "swarm gave up updating hitcounter_web and went back to the previous spec (update state rollback_completed): "
+        "the new task's last error: No such image: aerostack-lab/hitcounter:0.0.0-missing (rejected). Load or pull "
+        "the image on every node that may run it (in the lab: scripts/lab load IMAGE)")
+    assert state["deploy"]["needed"]
+
+
+def test_failed_attempts_of_an_earlier_spec_are_not_a_problem_of_the_current_deploy():
+    state = stack_state(probe("probe-fixed-image-updating.json"), built_for("940579c39c19"), 3)
+    assert state["fatal"] is None
+    assert not any("No such image" in line for line in state["waiting_for"]), state["waiting_for"]
+    assert state["waiting_for"] == ["6 of 3 hitcounter_web task(s) running (6 scheduled)"]  # start-first, mid-update
+    assert state["deploy"] == {"needed": False, "reasons": []}
+
+
+def test_a_stack_that_does_not_exist_needs_a_deploy():
+    state = stack_state({"rc": 0, "stdout": '{"services": [], "tasks": []}', "stderr": ""}, built_for("x"), 3)
+    assert state["deploy"]["reasons"] == ["hitcounter_web does not exist", "hitcounter_lb does not exist"]
+    assert not state["done"] and state["fatal"] is None
+
+
+@pytest.mark.parametrize(("result", "error"), [
+    ({"rc": 1, "stdout": "", "stderr": "Error response from daemon: This node is not a swarm manager.\n"},
+     "the state probe failed (rc 1): Error response from daemon: This node is not a swarm manager."),
+    ({"rc": 0, "stdout": "not json", "stderr": ""}, "the state probe printed no JSON"),
+    ({"rc": 0, "stdout": "{}", "stderr": ""}, "the state probe's output has no 'services' and 'tasks' lists"),
+], ids=["not-a-manager", "not-json", "no-lists"])
+def test_a_probe_that_failed_is_waited_on_never_raised(result, error):
+    state = stack_state(result, built_for("x"), 3)
+    assert state["probe_error"].startswith(error)
+    assert not state["done"] and state["deploy"]["needed"] and state["waiting_for"] == [state["probe_error"]]
