@@ -10,7 +10,8 @@ export ANSIBLE_NOCOLOR="${ANSIBLE_NOCOLOR:-1}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 _t0=$(date +%s)
-step() { printf '\n==> [%4ss] %s\n' "$(( $(date +%s) - _t0 ))" "$*"; }
+elapsed() { echo $(( $(date +%s) - _t0 )); }
+step() { printf '\n==> [%4ss] %s\n' "$(elapsed)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # System packages: docker.io (engine), debootstrap (lab images), iproute2. Installed when missing and root.
