@@ -5,11 +5,8 @@ their answers use the exact strings of the real server's transcripts. Everything
 from tests/fixtures. For cluster behaviour, tests use the simulator instead.
 """
 
-import re
-
+from seed_commands import answer_seed_command
 from transcripts import TranscriptServer, answers
-
-_TIP = re.compile(r"^tip:host=([^;]*)(?:;port=(.*))?$")
 
 
 class FakeNode(TranscriptServer):
@@ -27,28 +24,9 @@ class FakeNode(TranscriptServer):
         self.sent.append(command)
         if command in self.overrides:
             return self.overrides[command]
-        match = _TIP.match(command)
-        if match:
-            host, port = match.group(1), match.group(2)
-            if port is None:
-                return "ERROR:4:missing 'port'"
-            if not port.isdigit():
-                return "ERROR:4:'port' must be an integer"
-            if "%s:%s" % (host, port) in self.seeds:
-                return "ERROR::unknown"
-            self.seeds.append("%s:%s" % (host, port))
-            return "ok"
-        if command.startswith("tip-clear:host-port-list="):
-            cleared = missing = 0
-            for item in command.split("=", 1)[1].split(","):
-                if ":" not in item or item == "all":
-                    continue
-                if item in self.seeds:
-                    self.seeds.remove(item)
-                    cleared += 1
-                else:
-                    missing += 1
-            return "ok" if missing == 0 and cleared else "ERROR::%d cleared, %d not found" % (cleared, missing)
+        seed_answer = answer_seed_command(self.seeds, command)
+        if seed_answer is not None:
+            return seed_answer
         if command == "get-config:context=network":
             base = [kv for kv in self.fixture[command].split(";") if not kv.startswith("heartbeat.mesh-seed-address-port=")]
             at = next(i for i, kv in enumerate(base) if kv.startswith("heartbeat.tls-name="))

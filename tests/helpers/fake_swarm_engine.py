@@ -262,6 +262,19 @@ class FakeEngine:
 FakeEngine.clusters = []
 
 
+class Clock:
+    """A fake clock for Swarm(clock=..., sleep=...): sleeping moves time on, nothing waits."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
 def make_swarm(managers=("lab1",), workers=()):
     """Engines lab1.. formed into one swarm; returns (cluster, {hostname: engine})."""
     engines = {}

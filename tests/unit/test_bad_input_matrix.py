@@ -314,23 +314,13 @@ JOIN_DEFAULTS = dict(state="joined", node=None, role=None, cluster_id=None, remo
                      wait=True, wait_timeout=60, return_join_tokens=False, docker_host="unix:///var/run/docker.sock")
 
 
-class _Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
 
 def swarm_join_refusal(setup, **params):
     """``setup(make_swarm, FakeEngine) -> engine``; the SwarmError message of swarm_join run there with ``params``."""
     fakes.FakeEngine.clusters = []
     try:
         engine = setup(fakes.make_swarm, fakes.FakeEngine)
-        clock = _Clock()
+        clock = fakes.Clock()
         swarm = Swarm(engine, read_text=fakes.cert_reader(engine), clock=clock, sleep=clock.sleep, interval=0.5)
         return raised(plan.SwarmError, swarm_join.run, dict(JOIN_DEFAULTS, **params), False, swarm=swarm)
     finally:
@@ -342,7 +332,7 @@ def swarm_info_refusal(setup, **params):
     fakes.FakeEngine.clusters = []
     try:
         engine = setup(fakes.make_swarm, fakes.FakeEngine)
-        clock = _Clock()
+        clock = fakes.Clock()
         swarm = Swarm(engine, read_text=fakes.cert_reader(engine), clock=clock, sleep=clock.sleep)
         return raised(plan.SwarmError, gather, swarm, params, network=lambda: None)
     finally:

@@ -1,7 +1,7 @@
 """swarm_info: Docker present or not, local membership, the node list on a manager, warnings, waiting."""
 
 import pytest
-from fake_swarm_engine import FakeEngine, cert_reader, make_swarm
+from fake_swarm_engine import Clock, FakeEngine, cert_reader, make_swarm
 from module_runner import run_module
 
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm import Swarm, gather
@@ -15,16 +15,6 @@ def _fresh_registry():
     yield
     FakeEngine.clusters = []
 
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def info(engine, **params):

@@ -1,7 +1,7 @@
 """swarm_join: one node to its place in THIS swarm with THIS role; check mode, diff, force, and clear refusals."""
 
 import pytest
-from fake_swarm_engine import FakeCluster, FakeEngine, cert_reader, make_swarm
+from fake_swarm_engine import Clock, FakeCluster, FakeEngine, cert_reader, make_swarm
 from module_runner import run_module
 
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm import Swarm
@@ -14,16 +14,6 @@ DEFAULTS = dict(state="joined", node=None, role=None, cluster_id=None, remote_ad
                 wait_timeout=60,
                 return_join_tokens=False, docker_host="unix:///var/run/docker.sock")
 
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ The seed commands answer exactly as the real 8.1.2.0 server does (tests/fixtures
 in ``get-config:context=network`` as ``heartbeat.mesh-seed-address-port=H:P``.
 """
 
-import re
 import socket
 import struct
 import threading
@@ -13,8 +12,8 @@ import threading
 import pytest
 
 from ansible_collections.aerostack.swarm.plugins.module_utils._aerospike_info import InfoError, format_address
+from seed_commands import answer_seed_command
 
-_TIP = re.compile(r"^tip:host=([^;]*)(?:;port=(.*))?$")
 NETWORK_PREFIX = ("service.port=3000;service.address=eth0;admin.port=3003;admin.address=eth0;heartbeat.mode=mesh;"
                   "heartbeat.address=eth0;heartbeat.port=3002")
 NETWORK_SUFFIX = "heartbeat.interval=150;heartbeat.timeout=10;fabric.address=eth0;fabric.port=3001"
@@ -38,27 +37,9 @@ class FakeMember:
             self.commands.append(command)
             if command in self.refuse:
                 return self.refuse[command]
-            match = _TIP.match(command)
-            if match:
-                host, port = match.group(1), match.group(2)
-                if port is None:
-                    return "ERROR:4:missing 'port'"
-                seed = "%s:%s" % (host, port)
-                if seed in self.seeds:
-                    return "ERROR::unknown"
-                self.seeds.append(seed)
-                return "ok"
-            if command.startswith("tip-clear:host-port-list="):
-                cleared = missing = 0
-                for item in command.split("=", 1)[1].split(","):
-                    if ":" not in item:
-                        continue
-                    if item in self.seeds:
-                        self.seeds.remove(item)
-                        cleared += 1
-                    else:
-                        missing += 1
-                return "ok" if missing == 0 and cleared else "ERROR::%d cleared, %d not found" % (cleared, missing)
+            seed_answer = answer_seed_command(self.seeds, command)
+            if seed_answer is not None:
+                return seed_answer
             if command == "get-config:context=network":
                 seeds = "".join(";heartbeat.mesh-seed-address-port=%s" % s for s in self.seeds)
                 return NETWORK_PREFIX + seeds + ";" + NETWORK_SUFFIX
