@@ -26,5 +26,5 @@ def test_molecule_scenario_passes(scenario):
                           capture_output=True, text=True, check=False, timeout=1800)
     output = proc.stdout + proc.stderr
     print(output[-5000:])
-    assert proc.returncode == 0, "molecule test -s %s failed (rc %d):\n%s" % (scenario, proc.returncode,
-                                                                            output[-6000:])
+    assert proc.returncode == 0, "molecule test -s %s failed (rc %d):\n%s" % (
+        scenario, proc.returncode, output[-6000:])

@@ -314,7 +314,6 @@ JOIN_DEFAULTS = dict(state="joined", node=None, role=None, cluster_id=None, remo
                      wait=True, wait_timeout=60, return_join_tokens=False, docker_host="unix:///var/run/docker.sock")
 
 
-
 def swarm_join_refusal(setup, **params):
     """``setup(make_swarm, FakeEngine) -> engine``; the SwarmError message of swarm_join run there with ``params``."""
     fakes.FakeEngine.clusters = []

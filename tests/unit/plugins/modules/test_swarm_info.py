@@ -16,7 +16,6 @@ def _fresh_registry():
     FakeEngine.clusters = []
 
 
-
 def info(engine, **params):
     clock = Clock()
     swarm = Swarm(engine, read_text=cert_reader(engine), clock=clock, sleep=clock.sleep)
