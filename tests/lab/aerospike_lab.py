@@ -1,0 +1,360 @@
+"""An Aerospike stack on a lab, driven through the collection's playbooks, and the helpers to inspect it.
+
+Shared by the lab tests of the aerospike role (test_aerospike_cluster.py) and the failure drills (test_drills.py).
+The server is the Aerospike simulator image unless the caller passes a real server image (``Cluster.real``): only
+a real server has a data path, so only then can records be written and read back (``Cluster.client``).
+"""
+
+import calendar
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+from labtest_helpers import REPO, run_ok
+from simulator_image import REPOSITORY as SIMULATOR_REPOSITORY
+
+DISCOVERY_IMAGE = "aerostack-lab/base:bookworm"
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class Cluster:
+    """The lab, the inventory and extra vars the playbooks run with, and helpers to drive and inspect it.
+
+    ``settings`` are extra variables for every playbook run (on top of the lab's own); ``update_settings``
+    changes them for the runs that follow, as an operator would edit the inventory.
+    """
+
+    def __init__(self, lab, image, tmp, stack, settings=None):
+        self.lab = lab
+        self.image = image
+        self.real = not image.startswith(SIMULATOR_REPOSITORY + ":")
+        self.tmp = tmp
+        self.stack = stack
+        self.service = stack + "_aerospike"
+        self.discovery = stack + "_discovery"
+        self.vars_file = tmp / "aerospike-vars.yml"
+        self.timings = []
+        self._addresses = {}
+        self.settings = {
+            "aerospike_stack_name": stack,
+            "aerospike_image": image,
+            "aerospike_discovery_image": DISCOVERY_IMAGE,
+            "aerospike_replicas": 3,
+            # The lab's engines cannot raise a task's open-files limit above 20000 (no CAP_SYS_RESOURCE).
+            "aerospike_nofile": 20000,
+            "aerospike_stop_grace_period": "10s",
+            # The lab hosts come with Debian's engine, started by the lab itself (no init system to restart it).
+            "docker_install_source": "distribution",
+            "docker_service_manage": False,
+        }
+        if not self.real:
+            self.settings["aerospike_command"] = ["--config", "/etc/aerostack/aerospike.conf"]
+        self.update_settings(**(settings or {}))
+        self.manager = "lab1"
+
+    def update_settings(self, **settings):
+        self.settings.update(settings)
+        self.vars_file.write_text(yaml.safe_dump(self.settings))
+
+    def playbook(self, name, *extra, check=True):
+        env = dict(
+            os.environ,
+            ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"),
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_FORCE_COLOR="0",
+        )
+        binary = Path(sys.executable).parent / "ansible-playbook"
+        argv = [
+            str(binary if binary.exists() else "ansible-playbook"),
+            "-i",
+            str(self.lab.inventory_path),
+            str(REPO / "playbooks" / name),
+            "-e",
+            "@%s" % self.vars_file,
+        ] + list(extra)
+        started = time.monotonic()
+        done = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=str(REPO), check=False)
+        done.seconds = time.monotonic() - started
+        done.recap = dict(
+            (
+                m.group(1),
+                {
+                    "ok": int(m.group(2)),
+                    "changed": int(m.group(3)),
+                    "unreachable": int(m.group(4)),
+                    "failed": int(m.group(5)),
+                },
+            )
+            for m in RECAP.finditer(done.stdout)
+        )
+        if check and (done.returncode != 0 or not done.recap):
+            raise AssertionError(
+                "%s failed (rc %d):\n%s\n%s" % (name, done.returncode, done.stdout[-6000:], done.stderr[-2000:])
+            )
+        return done
+
+    def status(self):
+        path = self.tmp / "status.json"
+        if path.exists():
+            path.unlink()
+        self.playbook("status.yml", "-e", "aerospike_status_json=%s" % path)
+        return json.loads(path.read_text())
+
+    def docker(self, host, *argv):
+        return run_ok(self.lab, host, ["docker"] + list(argv), "docker " + " ".join(argv[:2]))
+
+    def running_states(self, service=None):
+        out = self.docker(
+            self.manager,
+            "service", "ps", service or self.service, "--filter", "desired-state=running", "--format", "{{.CurrentState}}",
+        )  # fmt: skip
+        return [line for line in out.splitlines() if line.strip()]
+
+    def live_hosts(self):
+        """The lab hosts whose container runs (a killed host is left out)."""
+        running = subprocess.run(
+            ["docker", "ps", "--filter", "label=org.aerostack.lab=%s" % self.lab.name, "--format", "{{.Names}}"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        return [h.name for h in self.lab.hosts if h.container in running]
+
+    def containers(self, service, hosts=None):
+        """``[(host, container id)]`` of the running tasks of ``service`` on ``hosts`` (default: every live host)."""
+        found = []
+        for host in self.live_hosts() if hosts is None else hosts:
+            out = self.docker(host, "ps", "-q", "--no-trunc", "--filter", "label=com.docker.swarm.service.name=%s" % service)
+            found += [(host, container) for container in out.split()]
+        return found
+
+    def running_container(self, service):
+        """(host, container id) of a running task of ``service``, or None while none runs."""
+        for host in self.live_hosts():
+            found = self.containers(service, [host])
+            if found:
+                return found[0]
+        return None
+
+    def container_of(self, service):
+        """(host, container id) of a running task of ``service``."""
+        found = self.running_container(service)
+        if found is None:
+            raise AssertionError("no running container of %s on any lab host" % service)
+        return found
+
+    def container_of_newest(self, service):
+        """(host, container id) of the most recently started running task of ``service``."""
+        newest = None
+        for host, container in self.containers(service):
+            started = self.inspect(host, container)["State"]["StartedAt"]
+            if newest is None or started > newest[0]:
+                newest = (started, host, container)
+        assert newest is not None, "no running container of %s" % service
+        return newest[1], newest[2]
+
+    def inspect(self, host, container):
+        return json.loads(self.docker(host, "inspect", container))[0]
+
+    def address_of(self, host, container):
+        """The overlay address of a task's container (a container keeps its address: asked once)."""
+        if container not in self._addresses:
+            networks = self.inspect(host, container)["NetworkSettings"]["Networks"]
+            self._addresses[container] = [n["IPAddress"] for n in networks.values() if n.get("IPAddress")][0]
+        return self._addresses[container]
+
+    def discovery_log(self):
+        host, container = self.container_of(self.discovery)
+        return self.docker(host, "logs", container)
+
+    def timing(self, label, seconds):
+        self.timings.append((label, seconds))
+        print("\n[timing] %s: %.2f s" % (label, seconds))
+
+    def task_started(self, address):
+        """When the running Aerospike task with ``address`` started (seconds since the epoch), or None."""
+        for host, container in self.containers(self.service):
+            details = self.inspect(host, container)
+            networks = details["NetworkSettings"]["Networks"]
+            if any(n.get("IPAddress") == address for n in networks.values()):
+                return docker_time(details["State"]["StartedAt"])
+        return None
+
+    # --- each node's own view, from inside its task's network namespace ----------------------------------------
+
+    def node_views(self, hosts=None):
+        """``[{host, container, address, size, key, integrity, migrations}]``: every running Aerospike task on
+        ``hosts`` (default: every live host), asked about itself from inside its own network namespace, so a node
+        cut off from the others still answers. ``size`` is None when the node did not answer (``error`` says why)."""
+
+        def ask(entry):
+            host, container = entry
+            address = self.address_of(host, container)
+            view = {"host": host, "container": container, "address": address, "size": None, "key": None,
+                    "integrity": None, "migrations": None}  # fmt: skip
+            done = subprocess.run(
+                ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c", VIEW, address],
+                capture_output=True, text=True, check=False, timeout=30,
+                env=dict(os.environ, PYTHONPATH=str(REPO / ".cache" / "collections")),
+            )  # fmt: skip
+            if done.returncode == 0:
+                stats = json.loads(done.stdout)
+                view.update(size=int(stats.get("cluster_size", 0)), key=stats.get("cluster_key"),
+                            integrity=stats.get("cluster_integrity") == "true",
+                            migrations=int(stats.get("migrate_partitions_remaining", 0)))  # fmt: skip
+            else:
+                view["error"] = done.stderr.strip()[-300:]
+            return view
+
+        hosts = self.live_hosts() if hosts is None else list(hosts)
+        with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
+            found = [entry for entries in pool.map(lambda h: self.containers(self.service, [h]), hosts) for entry in entries]
+            return sorted(pool.map(ask, found), key=lambda view: view["host"])
+
+    # --- records through a real server's data path ------------------------------------------------------------
+
+    def client(self, status, count, mode, start=0, via=None):
+        """Write (``mode`` write) or read back (read) records ``start``..``start+count-1`` of set ``aerostack``
+        through the Python client, from inside the network namespace of ``via`` ((host, container) of an
+        Aerospike task; default: the first found), seeded with the nodes of ``status``. Returns how many
+        were written, or read back with the value written."""
+        host, container = via or self.container_of(self.service)
+        seeds = [row["address"].rsplit(":", 1)[0] for row in status["nodes"]]
+        done = subprocess.run(
+            ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c", CLIENT,
+             json.dumps(seeds), str(count), mode, str(start)],
+            capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        return int(done.stdout.strip())
+
+
+class Sampler:
+    """Calls ``take()`` every ``interval`` seconds in a thread while the ``with`` block runs and keeps what it returns in
+    ``samples`` (a sample whose ``take()`` raises one of ``skipped`` is left out)."""
+
+    skipped = (AssertionError,)
+
+    def __init__(self, interval):
+        self.interval = interval
+        self.samples = []
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def take(self):
+        raise NotImplementedError
+
+    def _sample(self):
+        while not self._stop.is_set():
+            try:
+                self.samples.append(self.take())
+            except self.skipped:
+                pass
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(30)
+
+
+class RunningSampler(Sampler):
+    """Counts the running tasks of the Aerospike service every ``interval`` seconds while the ``with`` block runs."""
+
+    def __init__(self, cluster, interval=0.3):
+        super().__init__(interval)
+        self.cluster = cluster
+
+    def take(self):
+        return len([s for s in self.cluster.running_states() if s.startswith("Running")])
+
+
+def changed_tasks(stdout):
+    """The ``TASK [...]`` titles under which a host reported ``changed``, for assertion messages."""
+    title, changed = None, []
+    for line in stdout.splitlines():
+        if line.startswith("TASK ["):
+            title = line.split("[", 1)[1].rsplit("]", 1)[0]
+        elif line.startswith("changed:") and title not in changed:
+            changed.append(title)
+    return "tasks that reported a change: %s" % changed
+
+
+def seeds_match_members(status):
+    addresses = [row["address"].rsplit(":", 1)[0] for row in status["nodes"]]
+    for row in status["nodes"]:
+        own = row["address"].rsplit(":", 1)[0]
+        hosts = sorted(seed.rsplit(":", 1)[0] for seed in row["mesh_seeds"])
+        if hosts != sorted(a for a in addresses if a != own):
+            return False
+    return True
+
+
+def assert_stable(status, size):
+    cluster = status["cluster"]
+    assert cluster and cluster["stable"], "cluster not stable: %s" % (cluster or {}).get("problems")
+    assert cluster["size"] == size
+    assert len(status["nodes"]) == size
+    assert len(set(row["cluster_key"] for row in status["nodes"])) == 1
+
+
+def log_stamp(line):
+    """Seconds since the epoch of a discovery log line (``2026-11-22T03:00:17.123Z discovery: ...``)."""
+    text = line.split(" ", 1)[0]
+    return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:].rstrip("Z"))
+
+
+def docker_time(text):
+    """Seconds since the epoch of a Docker timestamp (``2026-11-22T03:00:17.123456789Z``)."""
+    return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:].rstrip("Z")[:10])
+
+
+def outer_pid(container, host="a lab host"):
+    """The PID, on this machine, of a container running inside a lab host (found by its ID in the cgroups)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cgroup" % entry) as handle:
+                if container in handle.read():
+                    return int(entry)
+        except OSError:
+            continue
+    raise AssertionError("no process of container %s (on %s) found on this machine" % (container[:12], host))
+
+
+# One node's statistics as JSON, asked from inside its network namespace with the collection's own info client.
+VIEW = r"""
+import json, sys
+from ansible_collections.aerostack.swarm.plugins.module_utils._aerospike_info import InfoClient, parse_kv
+with InfoClient(sys.argv[1], 3000, timeout=3) as client:
+    print(json.dumps(parse_kv(client.request("statistics")["statistics"])))
+"""
+
+CLIENT = r"""
+import json, sys
+import aerospike
+seeds, count, mode, start = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+client = aerospike.client({"hosts": [(h, 3000) for h in seeds]}).connect()
+found = 0
+for i in range(start, start + count):
+    key = ("test", "aerostack", i)
+    if mode == "write":
+        client.put(key, {"i": i})
+        found += 1
+    else:
+        _key, _meta, bins = client.get(key)
+        found += bins.get("i") == i
+client.close()
+print(found)
+"""
