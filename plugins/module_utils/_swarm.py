@@ -606,6 +606,13 @@ def ensure_local(swarm, params, check_mode):
     else:
         member = active and _same_swarm(local, cluster_id, remote_addrs)
 
+    rejoin_as_manager = (member and state == "joined" and params.get("role") == "manager" and not local["is_manager"]
+                         and params.get("force"))
+    if rejoin_as_manager:
+        # A worker cannot promote itself; with force it leaves and joins again with the manager token. That is how a
+        # manager left behind by a force-new-cluster (a worker of this swarm by its certificate) becomes one again.
+        member = False
+
     if member:
         wanted_role = "manager" if state == "init" else params.get("role")
         current_role = "manager" if local["is_manager"] else "worker"
@@ -630,7 +637,9 @@ def ensure_local(swarm, params, check_mode):
 
     # Not a member of this swarm: join (or init), leaving first when forced.
     if active or local["local_state"] in ("pending", "error"):
-        if active:
+        if rejoin_as_manager:
+            problem = "this host is a worker of swarm %s and should be a manager" % (local["cluster_id"] or "(this swarm)")
+        elif active:
             problem = "this host is already in %s swarm %s as %s" % (
                 "another" if (cluster_id or remote_addrs or state == "init") else "a",
                 local["cluster_id"] or "(id unknown: managers %s)" % ", ".join(local["remote_managers"]),

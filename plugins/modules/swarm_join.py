@@ -28,7 +28,8 @@ description:
     allows it to leave and join again; the ID it had is returned as RV(previous_node_id) so that its stale entry
     can be removed through a manager (node scope, O(state=absent)).
   - In local scope, a member with the wrong role is changed through its own engine when it is a manager (demoting
-    itself); a worker that should be a manager is an error that names the node-scope fix.
+    itself); a worker that should be a manager is an error that names the node-scope fix, unless O(force=true) makes
+    it leave and join again as a manager.
 extends_documentation_fragment:
   - aerostack.swarm.attributes
 attributes:
@@ -115,6 +116,8 @@ options:
     description:
       - Allow leaving another swarm (or a stuck membership) to join this one, leaving as a manager, or removing
         the entry of a node that is not Down.
+      - In local scope with O(role=manager), a worker of this swarm leaves and joins again with the manager token
+        (a worker cannot promote itself); this is how a manager left behind by a force-new-cluster comes back.
     type: bool
     default: false
   force_new_cluster:

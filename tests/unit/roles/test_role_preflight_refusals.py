@@ -12,6 +12,7 @@ test-only module, so the result does not depend on this machine.
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +42,13 @@ main()
 '''
 
 FAKE_DOCKER = '''#!/bin/sh
-# A stand-in for the docker CLI: records the call, then prints $FAKE_DOCKER_INFO or fails like a missing engine.
+# A stand-in for the docker CLI: records the call, then prints $FAKE_DOCKER_INFO or fails like a missing engine;
+# with $FAKE_DOCKER_NO_LEADER, `docker node ...` fails with that message, like a manager whose swarm lost its quorum.
 echo "$*" >> "$FAKE_DOCKER_LOG"
+if [ "$1" = node ] && [ -n "$FAKE_DOCKER_NO_LEADER" ]; then
+    echo "$FAKE_DOCKER_NO_LEADER" >&2
+    exit 1
+fi
 if [ -z "$FAKE_DOCKER_INFO" ]; then
     echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2
     exit 1
@@ -76,14 +82,20 @@ CASES = {
         "aerospike_namespaces": [dict(ONE_COPY[0], options={"nsup-period": 120, "memory-size": "4G"})]}}),
     "aerospike_no_docker": ("aerospike", {"vars": {"aerospike_nodes_group": "case_nd"}, "docker": None}),
     "aerospike_no_swarm": ("aerospike", {"vars": {"aerospike_nodes_group": "case_ns"}, "docker": "inactive"}),
+    "aerospike_no_leader": ("aerospike", {"vars": {"aerospike_nodes_group": "case_nl"}, "docker": "manager",
+                                          "no_leader": True}),
     "aerospike_teardown": ("teardown", {}),
 }
 # A two-host case: a manager, and an Aerospike host that is not in the swarm.
 PAIR = {"aerospike_member_lab1": "manager", "aerospike_member_lab9": "inactive"}
 GROUPS = {"case_swarm": ["swarm_no_docker"], "case_swarm_text": ["swarm_cap_text"],
           "case_as1": ["aerospike_replicas"], "case_nd": ["aerospike_no_docker"], "case_ns": ["aerospike_no_swarm"],
+          "case_nl": ["aerospike_no_leader"],
           "case_pair": list(PAIR), "case_docker": [h for h, (role, _s) in CASES.items() if role == "docker"]}
 TAGS = "docker_preflight,swarm_preflight,aerospike_preflight,case_teardown"
+# What Docker 20.10's CLI prints on a manager whose swarm lost its quorum (measured on the lab).
+NO_LEADER = ("Error response from daemon: rpc error: code = Unknown desc = The swarm does not have a leader. It's "
+             "possible that too few managers are online. Make sure more than half of the managers are online.")
 
 
 RECORD = {"name": "Record the refusal", "tags": ["always"], "ansible.builtin.set_fact": {"case_result": {
@@ -128,8 +140,9 @@ def refusals(tmp_path_factory):
             info_file = work / ("%s.json" % host)
             info_file.write_text(json.dumps(SWARM_INFO[docker]))
         wrapper = work / ("python-%s" % host)
-        environment = 'PATH="%s:$PATH" FAKE_DOCKER_INFO="%s" FAKE_DOCKER_LOG="%s" DOCKER_HOST="%s"' % (
-            fakebin, info_file, calls, NO_SOCKET)
+        no_leader = NO_LEADER if CASES.get(host, ("", {}))[1].get("no_leader") else ""
+        environment = 'PATH="%s:$PATH" FAKE_DOCKER_INFO="%s" FAKE_DOCKER_LOG="%s" DOCKER_HOST="%s" %s' % (
+            fakebin, info_file, calls, NO_SOCKET, "FAKE_DOCKER_NO_LEADER=%s" % shlex.quote(no_leader))
         wrapper.write_text('#!/bin/sh\nexport %s\nexec "%s" "$@"\n' % (environment, sys.executable))
         wrapper.chmod(0o755)
         spec = CASES.get(host, ("", {}))[1]
@@ -265,6 +278,16 @@ def test_aerospike_preflight_refuses_an_aerospike_host_outside_the_swarm(refusal
         "Join it with playbooks/swarm.yml, or remove it from case_pair.")
 
 
+def test_aerospike_preflight_stops_with_quorum_lost_and_the_recovery_when_the_swarm_has_no_leader(refusals):
+    assert _refused(refusals, "aerospike_no_leader", "Stop when the swarm has lost its quorum") == (
+        "quorum lost: the swarm of aerospike_no_leader has no leader (Error response from daemon: rpc error: code = "
+        "Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure "
+        "more than half of the managers are online.). Nothing was changed, and the Aerospike tasks keep running. "
+        "Bring the lost managers back; if they cannot come back, rebuild the control plane from one surviving "
+        "manager: ansible-playbook playbooks/swarm_recover.yml -e swarm_recover_host=aerospike_no_leader -e "
+        "swarm_recover_confirm=yes (docs/swarm.md).")
+
+
 def test_teardown_without_the_stack_name_as_confirmation_is_refused(refusals):
     assert _refused(refusals, "aerospike_teardown", "Refuse to remove a stack without its name as confirmation") == (
         "Teardown removes the stack aerostack and the data of its in-memory namespaces. Confirm with -e "
@@ -273,4 +296,4 @@ def test_teardown_without_the_stack_name_as_confirmation_is_refused(refusals):
 
 def test_only_the_fake_docker_was_ever_called(refusals):
     # Every aerospike case that reached its swarm check ran `docker info` -- the fake one, through the wrapper.
-    assert refusals["_docker_calls"].count("info --format {{json .}}") == 4
+    assert refusals["_docker_calls"].count("info --format {{json .}}") == 5

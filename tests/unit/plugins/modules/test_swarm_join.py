@@ -15,7 +15,6 @@ DEFAULTS = dict(state="joined", node=None, role=None, cluster_id=None, remote_ad
                 return_join_tokens=False, docker_host="unix:///var/run/docker.sock")
 
 
-
 @pytest.fixture(autouse=True)
 def _fresh_registry():
     FakeEngine.clusters = []
@@ -212,6 +211,17 @@ def test_a_worker_that_should_be_a_manager_points_to_the_node_scope():
     assert message == ("this host is a worker of swarm %s and should be a manager: a worker cannot promote itself; "
                        "run swarm_join with node=lab4 on a manager (delegate_to), as the aerostack.swarm.swarm role "
                        "does" % cluster.id)
+
+
+def test_force_makes_a_worker_that_should_be_a_manager_leave_and_rejoin_with_the_manager_token():
+    cluster, engines = make_swarm(["lab1"], ["lab4"])
+    lab4 = engines["lab4"]
+    old_id = lab4.node_id
+    result = run(lab4, force=True, **join_args(cluster, engines, "manager"))
+    assert result["changed"] is True and lab4.is_manager() and lab4.cluster is cluster
+    assert [c[0] for c in lab4.calls] == ["leave", "join"]
+    assert result["previous_node_id"] == old_id
+    assert result["actions"][0] == "leave: this host is a worker of swarm %s and should be a manager" % cluster.id
 
 
 def test_a_manager_that_should_be_a_worker_demotes_itself_through_its_own_engine():
