@@ -9,8 +9,9 @@ Without the lab (about a minute, no Docker): aerospike_info facts for 5 and 50 s
 (tests/benchmarks/discovery_2017.py), the info-reply fuzz counts (tests/helpers/info_fuzz.py), and the printed output
 of the pytest benchmarks that need no lab (aerospike_info, discovery round trips and memory, the simulator's formation
 timeline).
-With ``--lab`` also the lab benchmarks (tests/benchmarks/bench_swarm.py, tools/lab/bench_lab.py), which start their
-own labs and take them down. Nothing here asserts a speed; the command fails only when a benchmark itself fails.
+With ``--lab`` also the lab benchmarks (tests/benchmarks/bench_swarm.py, tests/benchmarks/bench_aerospike.py with its
+plot of a scale-up 3 -> 5, tools/lab/bench_lab.py), which start their own labs and take them down.
+Nothing here asserts a speed; the command fails only when a benchmark itself fails.
 """
 
 import argparse
@@ -50,8 +51,12 @@ PYTEST_BENCHMARKS = (
 LAB_BENCHMARKS = (
     ("playbooks/swarm.yml on a 5-host lab, beside the raw docker CLI floor (tests/benchmarks/bench_swarm.py)",
      ["tests/benchmarks/bench_swarm.py", "--rounds"]),
+    ("The aerospike role beside the raw docker CLI floor, Ansible tasks per host, a scale-up 3 -> 5 "
+     "(tests/benchmarks/bench_aerospike.py)", ["tests/benchmarks/bench_aerospike.py", "--rounds"]),
     ("The lab itself: images, up, load, down (tools/lab/bench_lab.py)", ["tools/lab/bench_lab.py", "--runs"]),
 )
+# Written by bench_aerospike.py (its default --plot), embedded in the page when this run wrote it.
+SCALE_PLOT = REPO / "docs" / "img" / "scale-3-to-5.png"
 
 
 def spread(values, unit="s", scale=1.0, digits=2):
@@ -227,6 +232,7 @@ def lab_section(rounds):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"))
     for title, argv in LAB_BENCHMARKS:
         started = time.monotonic()
+        plot_before = SCALE_PLOT.stat().st_mtime if SCALE_PLOT.exists() else None
         proc = subprocess.run([sys.executable] + argv + [str(rounds)], cwd=REPO, capture_output=True, text=True,
                               check=False, env=env, timeout=4 * 3600)
         took = time.monotonic() - started
@@ -238,6 +244,9 @@ def lab_section(rounds):
             out += ["--- stderr (end) ---"] + proc.stderr[-3000:].splitlines()
             failed.append(argv[0])
         out += ["```", ""]
+        if SCALE_PLOT.exists() and SCALE_PLOT.stat().st_mtime != plot_before:
+            out += ["![each node's cluster size and migrations remaining during a scale-up 3 -> 5](%s)"
+                    % SCALE_PLOT.relative_to(REPO / "docs"), ""]
     return out, failed
 
 
