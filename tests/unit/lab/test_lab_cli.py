@@ -1,7 +1,6 @@
 """scripts/lab: help for every command, argument errors, and a LabError ending as message + fix + exit 2."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
