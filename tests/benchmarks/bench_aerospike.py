@@ -193,7 +193,9 @@ def run(rounds, plot_path, keep):
         rerun = task_counts(again.stdout).get(host, (0, 0, 0))
         print("    %-5s %3d / %3d / %3d    re-run %3d / %3d / %3d" % ((host,) + counts + rerun))
     if plot_path and samples:
-        print("  plot of the last scale-up: %s (%d samples)" % (plot_path, len(samples)))
+        shown = Path(plot_path).resolve()
+        shown = shown.relative_to(REPO) if REPO in shown.parents else shown
+        print("  plot of the last scale-up: %s (%d samples)" % (shown, len(samples)))
 
 
 def _exec(lab, argv):
