@@ -30,7 +30,13 @@ from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_ops as ops
 from ansible_collections.aerostack.swarm.plugins.module_utils import _swarm_plan as plan
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm import Swarm, gather
-from ansible_collections.aerostack.swarm.plugins.modules import aerospike_info, aerospike_tip, swarm_info, swarm_join
+from ansible_collections.aerostack.swarm.plugins.modules import (
+    aerospike_info,
+    aerospike_stack_info,
+    aerospike_tip,
+    swarm_info,
+    swarm_join,
+)
 import fake_swarm_engine as fakes
 from info_fuzz import FakeInfoSocket, answering, scripted
 from transcripts import answers as fixture_answers
@@ -322,6 +328,10 @@ JOIN_DEFAULTS = dict(state="joined", node=None, role=None, cluster_id=None, remo
                      wait=True, wait_timeout=60, return_join_tokens=False, docker_host="unix:///var/run/docker.sock")
 
 
+def stack_info_refusal(args):
+    return module_failure(aerospike_stack_info, args)
+
+
 def swarm_join_refusal(setup, **params):
     """``setup(make_swarm, FakeEngine) -> engine``; the SwarmError message of swarm_join run there with ``params``."""
     fakes.FakeEngine.clusters = []
@@ -455,6 +465,7 @@ PRODUCERS = {
     "M-25": lambda: tip({"peers": ["10.0.6.4"], "state": "gone"}),
     "M-26": lambda: tip({}),
     "M-27": _tip_unreachable,
+    "M-58": lambda: stack_info_refusal({"stack": "astest", "docker_host": "unix:///nonexistent/aerostack-test/docker.sock"}),
     "M-36": lambda: swarm_join_refusal(_pending, role="worker", remote_addrs=["198.19.30.11"], join_token="t"),
     "M-37": lambda: swarm_join_refusal(_locked, force=True, remote_addrs=["198.19.30.11"], join_token="t"),
     "M-39": lambda: swarm_join_refusal(_manager("lab2"), state="absent"),
