@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "app"
 SPEC = {
     "stack": "hitcounter",
     "aerospike_stack": "aerostack",
-    "image": "aerostack/hitcounter:0.1.0",
+    "image": "aerostack/hitcounter:0.2.0",
     "replicas": 3,
     "web_port": 8080,
     "web_constraints": [],
@@ -112,7 +112,7 @@ def test_scaling_the_web_tier_changes_no_spec_hash_so_haproxy_is_left_alone():
 
 
 @pytest.mark.parametrize(("change", "changed"), [
-    ({"image": "aerostack/hitcounter:0.2.0"}, {"web"}),
+    ({"image": "aerostack/hitcounter:0.3.0"}, {"web"}),
     ({"namespace": "web"}, {"web"}),
     ({"aerospike_stack": "payments"}, {"web"}),
     ({"haproxy_cfg": SPEC["haproxy_cfg"] + "# tuned\n"}, {"lb"}),
