@@ -394,6 +394,7 @@ def page(status: int, body: dict, settings: Settings) -> str:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>Hit counter</title>
 <style>%(style)s</style>
 </head>
