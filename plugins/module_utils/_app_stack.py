@@ -404,6 +404,10 @@ def stack_state(probe, built, replicas):
         if tasks["current"] != tasks["running"] or tasks["outdated"]:
             stale = max(tasks["outdated"], tasks["running"] - tasks["current"])
             waiting.append("%d %s task(s) still run an older spec" % (stale, name))
+        if service["update_state"] == "updating":
+            # A rolling update of a global service (HAProxy) stops a node's old task before it starts the new one:
+            # for a moment every task that exists runs the current spec, and one node runs none.
+            waiting.append("swarm is still updating %s (a rolling update, one task at a time)" % name)
         for problem in tasks["problems"]:
             waiting.append("%s %s" % (name, problem))
         # Reasons to stop waiting at once: swarm went back to the previous spec, or a task of this spec was refused

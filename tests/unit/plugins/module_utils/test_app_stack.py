@@ -318,8 +318,25 @@ def test_failed_attempts_of_an_earlier_spec_are_not_a_problem_of_the_current_dep
     state = stack_state(probe("probe-fixed-image-updating.json"), built_for("940579c39c19"), 3)
     assert state["fatal"] is None
     assert not any("No such image" in line for line in state["waiting_for"]), state["waiting_for"]
-    assert state["waiting_for"] == ["6 of 3 hitcounter_web task(s) running (6 scheduled)"]  # start-first, mid-update
+    assert state["waiting_for"] == ["6 of 3 hitcounter_web task(s) running (6 scheduled)",  # start-first, mid-update
+                                    "swarm is still updating hitcounter_web (a rolling update, one task at a time)"]
     assert state["deploy"] == {"needed": False, "reasons": []}
+
+
+def test_a_rolling_update_of_haproxy_is_waited_for_even_when_every_task_left_runs_the_new_spec():
+    # Mid-update of the global service, stop-first: one node's old task is gone, its new one not yet there, so the
+    # 4 tasks that exist all run the current spec. Only the service's update state tells the update is not over.
+    recorded = probe("probe-web5-lb5-running.json")
+    lb_id = next(s["ID"] for s in recorded["services"] if s["Spec"]["Name"] == "hitcounter_lb")
+    running = [t for t in recorded["tasks"] if t["ServiceID"] == lb_id and t["DesiredState"] == "running"]
+    recorded["tasks"].remove(running[0])
+    assert stack_state(recorded, built_for("940579c39c19"), 5)["done"], "without an update state: looks converged"
+    for service in recorded["services"]:
+        if service["ID"] == lb_id:
+            service["UpdateStatus"] = {"State": "updating", "Message": "update in progress"}
+    state = stack_state(recorded, built_for("940579c39c19"), 5)
+    assert not state["done"] and state["fatal"] is None
+    assert state["waiting_for"] == ["swarm is still updating hitcounter_lb (a rolling update, one task at a time)"]
 
 
 def test_a_stack_that_does_not_exist_needs_a_deploy():
