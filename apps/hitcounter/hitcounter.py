@@ -6,10 +6,10 @@
 Every ``GET /`` writes a hit record (id, server, timestamp) to the ``hits`` set and, in ONE atomic operation on
 one record of the ``totals`` set, increments the grand total and this server's total, then answers with the
 totals: as JSON for API clients, as a small HTML page (no external assets) for a browser, chosen by the request's
-``Accept`` header (``*/*``, no header, or anything the app cannot serve: JSON). ``GET /stats`` answers the totals without counting a hit, ``GET /health`` says whether the
-database is usable (200) or not (503), ``GET /live`` only says that the process answers (the load balancer's
-check). Every failure is a JSON answer with status 503 and one log line; no stack trace reaches a client or the
-log.
+``Accept`` header (``*/*``, no header, or anything the app cannot serve: JSON). ``GET /stats`` answers the totals
+without counting a hit, ``GET /health`` says whether the database is usable (200) or not (503), ``GET /live`` only
+says that the process answers (the load balancer's check). Every failure is an answer with status 503 and the
+reason (JSON, or the page for a browser) and one log line; no stack trace reaches a client or the log.
 
 What changed from the guide's version: one Aerospike client per process, created at start-up (the client
 connects in its constructor) and retried in the background with backoff until it succeeds, instead of a

@@ -137,8 +137,8 @@ def chromium(url, *flags):
                                "--no-first-run", "--disable-background-networking", "--disable-component-update",
                                "--disable-sync", "--user-data-dir=" + profile] + list(flags) + [url],
                               capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, "chromium %s %s failed (rc %d): %s" % (" ".join(flags), url, done.returncode,
-                                                                      done.stderr[-2000:])
+    assert done.returncode == 0, "chromium %s %s failed (rc %d): %s" % (
+        " ".join(flags), url, done.returncode, done.stderr[-2000:])
     return done.stdout
 
 
