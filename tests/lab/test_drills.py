@@ -5,6 +5,8 @@
     scripts/drill restart         # one or several, by the names scripts/drill lists
 
 The drills share the lab ``aerostack-drill`` and run in file order; each leaves the cluster verified for the next.
+Each Aerospike instance is bound to a labelled host with its data (a global service): the drills check that an
+instance is never moved, only stopped and started again on its own host.
 The server is the Aerospike simulator image unless AEROSPIKE_IMAGE names a real server image on the local engine;
 then the cut-off drill also writes records before and during the partition and reads every one back.
 
@@ -45,6 +47,8 @@ FAIL_FAST_SECONDS = 60
 DISCOVERY_ERRORS = re.compile(r"ERROR::unknown|\btip(-clear)? \S+ (into|from) \S+ failed|unexpected \w+:|"
                               r"services-alumni-reset on \S+ failed|apply \d+ command")
 FIGURES = []
+# The node label of the hosts that run an Aerospike instance (one each, bound to the host with its data).
+PLACEMENT_LABEL = "aerostack.aerospike"
 
 
 def say(drill, text):
@@ -174,6 +178,30 @@ def task_map(cluster, hosts=None):
     return found
 
 
+def service_nodes(cluster):
+    """The hosts (``docker service ps`` NODE) of the Aerospike tasks swarm wants running and that run, sorted."""
+    out = cluster.docker(cluster.manager, "service", "ps", cluster.service, "--filter", "desired-state=running",
+                         "--format", "{{.Node}}|{{.CurrentState}}")  # fmt: skip
+    return sorted(node for node, state in (line.split("|", 1) for line in out.splitlines() if line.strip())
+                  if state.startswith("Running"))  # fmt: skip
+
+
+def labelled_hosts(cluster):
+    """The hosts that carry the placement label aerostack.aerospike=true (each runs one instance), sorted."""
+    ids = cluster.docker(cluster.manager, "node", "ls", "-q").split()
+    listed = json.loads(cluster.docker(cluster.manager, "node", "inspect", *ids))
+    return sorted(node["Description"]["Hostname"] for node in listed
+                  if (node["Spec"].get("Labels") or {}).get(PLACEMENT_LABEL) == "true")  # fmt: skip
+
+
+def placement_warning(stdout, host):
+    """The role's warning that the labelled ``host`` cannot run its instance now, or None."""
+    for line in stdout.splitlines():
+        if "cannot run their instance now" in line and re.search(r"\b%s \(" % re.escape(host), line):
+            return line.strip(' ",')
+    return None
+
+
 def verified_steps(stdout):
     """The rolling-update steps after which the role printed a verified cluster (``cluster: STABLE``)."""
     steps, current = [], None
@@ -189,43 +217,77 @@ def verified_steps(stdout):
 # --- the drills, in order -------------------------------------------------------------------------------------
 
 
-def test_drain_moves_the_task_and_the_cluster_stays_verified(cluster):
-    """a. Drain a host that runs an Aerospike task: the task moves to another eligible host, discovery tips it,
-    the cluster is verified at the same size; then the host is activated again."""
+def test_drain_stops_the_instance_and_activate_brings_it_back_on_the_same_host(cluster):
+    """a. Drain a host that runs an Aerospike instance: the instance stops and is NOT moved (it is bound to its host
+    with its data); the others stay one verified cluster of N-1 and aerospike.yml passes with a warning that names the
+    host. Activating the host brings its instance back there by itself: verified at N again without a deploy."""
     before = task_map(cluster)
     listed = nodes(cluster)
     workers = sorted(h for h in before if not listed[h]["manager"])
-    host = (workers or sorted(before))[0]
+    host = (workers or sorted(h for h in before if h != cluster.manager))[0]
     old = cluster.address_of(host, before[host][0][0])
-    say("drain", "tasks on %s; draining %s (task %s) with playbooks/maintenance.yml" % (sorted(before), host, old))
-    started, wall = time.monotonic(), time.time()
+    size = len(before) - 1
+    say("drain", "instances on %s (labelled %s); draining %s (instance %s) with playbooks/maintenance.yml"
+        % (sorted(before), labelled_hosts(cluster), host, old))
+    started = time.monotonic()
     done = cluster.playbook("maintenance.yml", "-e", "maintenance_host=%s" % host, "-e", "maintenance_action=drain")
-    figure("drain", "maintenance.yml drain %s (returns when its tasks moved)" % host, done.seconds)
+    figure("drain", "maintenance.yml drain %s (returns when its instance stopped)" % host, done.seconds)
     after = task_map(cluster)
-    assert host not in after, "%s still runs an Aerospike task after the drain: %s" % (host, after)
-    moved_to = sorted(set(after) - set(before))
-    assert len(moved_to) == 1 and len(after) == REPLICAS, "expected the task on one new host: %s" % after
-    new = cluster.address_of(moved_to[0], after[moved_to[0]][0][0])
-    say("drain", "the task moved to %s (new address %s)" % (moved_to[0], new))
-    wait_for("discovery to tip %s both ways" % new, lambda: tipped_both_ways(cluster, new), timeout=HEAL_TIMEOUT)
-    tips = [line for line in cluster.discovery_log().splitlines() if new in line and re.search(r" tip \S+ into ", line)]
-    figure("drain", "drain started -> %s tipped both ways (discovery log)" % new, log_stamp(tips[-1]) - wall)
-    wait_for("every node to agree on one stable cluster of %d" % REPLICAS,
-             lambda: stable(cluster.node_views(), REPLICAS), timeout=HEAL_TIMEOUT)  # fmt: skip
-    figure("drain", "drain started -> one stable cluster of %d seen on every node" % REPLICAS,
+    assert host not in after, "%s still runs an Aerospike instance after the drain: %s" % (host, after)
+    assert sorted(after) == sorted(h for h in before if h != host), (
+        "an instance was started on another host: before %s, after %s" % (sorted(before), sorted(after)))
+    assert all(after[h] == before[h] for h in after), "an instance on another host restarted: %s -> %s" % (
+        before, after)
+    say("drain", "the instance of %s stopped and was not moved: instances on %s, none restarted"
+        % (host, sorted(after)))
+    views = wait_for("the other %d nodes to agree on one stable cluster of %d" % (size, size),
+                     lambda: stable(cluster.node_views(), size) and cluster.node_views(), timeout=HEAL_TIMEOUT)
+    figure("drain", "drain started -> the other %d nodes one stable cluster of %d" % (size, size),
            time.monotonic() - started)  # fmt: skip
+    say("drain", "shrunk: %s" % describe(views))
+    done = cluster.playbook("aerospike.yml")
+    figure("drain", "aerospike.yml with %s drained (verified at %d)" % (host, size), done.seconds)
+    assert "cluster: STABLE, %d node(s)" % size in done.stdout, done.stdout[-4000:]
+    warning = placement_warning(done.stdout, host)
+    assert warning, "aerospike.yml did not warn that %s cannot run its instance:\n%s" % (host, done.stdout[-4000:])
+    assert all(r["changed"] == 0 for r in done.recap.values()), changed_tasks(done.stdout)
+    assert host not in task_map(cluster), "aerospike.yml started an instance on the drained %s" % host
+    say("drain", "aerospike.yml: verified %d, changed=0, said: %s" % (size, warning))
     status = cluster.status()
-    assert_stable(status, REPLICAS)
-    assert seeds_match_members(status), status["nodes"]
-    for row in status["nodes"]:
-        assert old + ":3002" not in row["mesh_seeds"], "departed %s still a seed of %s" % (old, row["address"])
-    say("drain", "status.yml: STABLE, %d nodes, every node's seeds = the other members, %s tip-cleared"
-        % (REPLICAS, old))
+    assert_stable(status, size)
+    assert [row["host"] for row in status["missing"]] == [host], status["missing"]
+    assert "drain" in status["missing"][0]["missing"], status["missing"]
+    assert host not in [row["host"] for row in status["nodes"]], status["nodes"]
+    say("drain", "status.yml: STABLE, %d nodes; missing: %s: %s" % (size, host, status["missing"][0]["missing"]))
+    started = time.monotonic()
     done = cluster.playbook("maintenance.yml", "-e", "maintenance_host=%s" % host, "-e", "maintenance_action=activate")
     figure("drain", "maintenance.yml activate %s" % host, done.seconds)
     assert nodes(cluster)[host]["availability"] == "Active"
-    assert_stable(cluster.status(), REPLICAS)
-    say("drain", "%s is active again (swarm does not move running tasks back: no rebalance asked)" % host)
+    back = wait_for("an instance running on %s again" % host,
+                    lambda: task_map(cluster, [host]).get(host), timeout=HEAL_TIMEOUT)  # fmt: skip
+    figure("drain", "activate started -> the instance running on %s again" % host, time.monotonic() - started)
+    assert back[0] not in before[host], "the old container of %s runs again: %s" % (host, back)
+    wait_for("docker service ps to show the instances on %s, as before the drain" % sorted(before),
+             lambda: service_nodes(cluster) == sorted(before), timeout=HEAL_TIMEOUT)  # fmt: skip
+    new = cluster.address_of(host, back[0][0])
+    views = wait_for("every node to agree on one stable cluster of %d" % len(before),
+                     lambda: stable(cluster.node_views(), len(before)) and cluster.node_views(),
+                     timeout=HEAL_TIMEOUT)  # fmt: skip
+    figure("drain", "activate started -> one stable cluster of %d on every node (no deploy)" % len(before),
+           time.monotonic() - started)  # fmt: skip
+    say("drain", "back on %s (address %s, was %s), no playbook: %s" % (host, new, old, describe(views)))
+    status = cluster.status()
+    assert_stable(status, len(before))
+    assert not status["missing"], status["missing"]
+    assert seeds_match_members(status), status["nodes"]
+    if new != old:
+        for row in status["nodes"]:
+            assert old + ":3002" not in row["mesh_seeds"], "departed %s still a seed of %s" % (old, row["address"])
+    others = dict((h, e) for h, e in before.items() if h != host)
+    assert all(task_map(cluster, [h]).get(h) == e for h, e in others.items()), "an instance on another host restarted"
+    say("drain", "status.yml: STABLE, %d nodes on %s, nothing missing, every node's seeds = the other members%s; the "
+        "other instances never restarted" % (len(before), sorted(r["host"] for r in status["nodes"]),
+                                             ", %s tip-cleared" % old if new != old else ""))
 
 
 def test_restart_every_task_one_by_one_is_verified_after_each(cluster):
