@@ -322,8 +322,10 @@ def test_restart_every_task_one_by_one_is_verified_after_each(cluster):
 
 
 def test_killing_the_leader_manager_host(cluster):
-    """e. Kill the leader manager host: Aerospike keeps serving; site.yml succeeds on the remaining hosts and reports
-    the lost host; when the host comes back, a re-run restores the planned managers."""
+    """e. Kill the leader manager host: Aerospike keeps serving; the dead host's instance is not moved (it waits for
+    its host); site.yml succeeds on the remaining hosts, reports the lost host and verifies the cluster at the size
+    that can run; when the host comes back, its instance rejoins by itself and a re-run restores the planned
+    managers."""
     listed = nodes(cluster)
     managers = sorted(n for n, node in listed.items() if node["manager"])
     leader = next(n for n, node in listed.items() if node["manager"] == "Leader")
@@ -332,7 +334,8 @@ def test_killing_the_leader_manager_host(cluster):
     discovery_host = cluster.container_of(cluster.discovery)[0]
     survivors = len([h for h in tasks if h != leader])
     alive = [h.name for h in cluster.lab.hosts if h.name != leader]
-    say("leader", "managers %s, leader %s; Aerospike tasks on %s; discovery on %s"
+    kept = dict((h, e) for h, e in tasks.items() if h != leader)
+    say("leader", "managers %s, leader %s; Aerospike instances on %s; discovery on %s"
         % (managers, leader, sorted(tasks), discovery_host))
     cluster.manager = others[0]
     key = cluster.node_views()[0]["key"]
@@ -353,17 +356,15 @@ def test_killing_the_leader_manager_host(cluster):
         wait_for("swarm to see %s as Down" % leader, lambda: nodes(cluster)[leader]["status"] == "Down",
                  timeout=DOWN_TIMEOUT)  # fmt: skip
         figure("leader", "kill -> swarm marks %s Down" % leader, time.monotonic() - sampler.started)
-        if leader in tasks or discovery_host == leader:
-            wait_for("swarm to run the tasks of %s elsewhere" % leader,
-                     lambda: len(cluster.containers(cluster.service, alive)) == REPLICAS
-                     and cluster.running_container(cluster.discovery), timeout=DOWN_TIMEOUT)  # fmt: skip
-            figure("leader", "kill -> the tasks of %s running on other hosts" % leader,
-                   time.monotonic() - sampler.started)  # fmt: skip
+        if discovery_host == leader:
+            wait_for("swarm to run the discovery task of %s elsewhere" % leader,
+                     lambda: cluster.running_container(cluster.discovery), timeout=DOWN_TIMEOUT)  # fmt: skip
+            figure("leader", "kill -> the discovery task running on another host", time.monotonic() - sampler.started)
     judged = [views for _at, views in sampler.judged(survivors, settled)]
     assert judged and not sampler.unstable(survivors, settled), "Aerospike stopped serving during the failover: %s" % (
         [(round(at, 1), describe(views)) for at, views in sampler.unstable(survivors, settled)])
     if leader not in tasks:
-        assert all(v["key"] == key for views in judged for v in views), "the cluster changed with no task lost"
+        assert all(v["key"] == key for views in judged for v in views), "the cluster changed with no instance lost"
     say("leader", "Aerospike kept serving: %d samples of the %d surviving nodes from %.0f s on, each one stable "
         "cluster of %d (%s)" % (len(judged), survivors, settled, survivors, describe(judged[-1])))
     done = cluster.playbook("site.yml", check=False)
@@ -375,11 +376,36 @@ def test_killing_the_leader_manager_host(cluster):
     assert done.returncode in (0, 4) and done.recap[leader]["unreachable"] == 1, done.stdout[-4000:]
     lost = [line.strip(' "') for line in done.stdout.splitlines() if "LOST: %s " % leader in line]
     assert lost, "site.yml did not report %s as lost:\n%s" % (leader, done.stdout[-6000:])
-    assert "cluster: STABLE, %d node(s)" % REPLICAS in done.stdout, done.stdout[-4000:]
+    assert "cluster: STABLE, %d node(s)" % survivors in done.stdout, done.stdout[-4000:]
     say("leader", "site.yml: rc %d, failed=0 on %s, reported %s" % (done.returncode, sorted(others_recap), lost[0]))
+    if leader in tasks:
+        warning = placement_warning(done.stdout, leader)
+        assert warning, "site.yml did not warn that %s cannot run its instance:\n%s" % (leader, done.stdout[-4000:])
+        say("leader", "site.yml verified %d and said: %s" % (survivors, warning))
+    # Swarm had the whole outage (kill, Down, a site.yml run) to move the dead host's instance: it must not have.
+    now = task_map(cluster, alive)
+    assert sorted(now) == sorted(kept), "an instance was started on another host: before %s, now %s" % (
+        sorted(tasks), sorted(now))
+    assert not still_running(kept, now), "instances on the surviving hosts restarted: %s" % still_running(kept, now)
+    say("leader", "the instance of %s was not moved: instances on %s, the same containers as before the kill"
+        % (leader, sorted(now)))
     started = time.monotonic()
     cluster.lab.start(leader)
     figure("leader", "lab start %s (host ready)" % leader, time.monotonic() - started)
+    if leader in tasks:
+        back = wait_for("the instance of %s running on it again" % leader,
+                        lambda: task_map(cluster, [leader]).get(leader), timeout=DOWN_TIMEOUT)  # fmt: skip
+        figure("leader", "lab start -> the instance running on %s again (no playbook)" % leader,
+               time.monotonic() - started)  # fmt: skip
+        wait_for("docker service ps to show the instances on %s, as before the kill" % sorted(tasks),
+                 lambda: service_nodes(cluster) == sorted(tasks), timeout=HEAL_TIMEOUT)  # fmt: skip
+        views = wait_for("every node to agree on one stable cluster of %d" % len(tasks),
+                         lambda: stable(cluster.node_views(), len(tasks)) and cluster.node_views(),
+                         timeout=HEAL_TIMEOUT)  # fmt: skip
+        figure("leader", "lab start -> one stable cluster of %d on every node (no playbook)" % len(tasks),
+               time.monotonic() - started)  # fmt: skip
+        say("leader", "%s's instance rejoined by itself (container %s): %s"
+            % (leader, back[0][0][:12], describe(views)))
     done = cluster.playbook("site.yml")
     figure("leader", "site.yml after %s came back" % leader, done.seconds)
     listed = nodes(cluster)
@@ -387,7 +413,9 @@ def test_killing_the_leader_manager_host(cluster):
     assert back == managers, "managers after the re-run: %s, planned %s" % (listed, managers)
     assert all(node["status"] == "Ready" for node in listed.values()), listed
     say("leader", "managers %s all reachable again, every node Ready" % back)
-    assert_stable(cluster.status(), REPLICAS)
+    status = cluster.status()
+    assert_stable(status, REPLICAS)
+    assert not status["missing"], status["missing"]
 
 
 def still_running(kept, now):
@@ -473,9 +501,11 @@ def test_losing_two_of_three_managers(cluster):
     assert not still_running(others, task_map(cluster, alive)), "Aerospike tasks restarted by the recovery: %s" % (
         still_running(others, task_map(cluster, alive)))
     restarted = still_running(dict((h, e) for h, e in kept.items() if h == survivor), task_map(cluster, alive))
-    say("quorum", "through the recovery the Aerospike containers on %s kept running; %s" % (sorted(others), (
-        "the task on the recovery host %s was restarted by docker swarm init --force-new-cluster" % survivor)
-        if restarted else "no task ran on the recovery host %s" % survivor))
+    say("quorum", "%s; %s" % (
+        "through the recovery the Aerospike containers on %s kept running" % sorted(others) if others
+        else "no other kept host runs an Aerospike instance",
+        "the instance on the recovery host %s was restarted by docker swarm init --force-new-cluster" % survivor
+        if restarted else "no instance ran on the recovery host %s" % survivor))
     started = time.monotonic()
     for host in killed:
         cluster.lab.start(host)
@@ -541,6 +571,10 @@ def test_scale_up_survives_discovery_killed_three_times(cluster):
     never logs a refused (duplicate) tip or a failure of its own."""
     target = 5
     outcome = {}
+    before = labelled_hosts(cluster)
+    # Scale-up labels the next hosts of aerospike_nodes in inventory order (the lab's inventory: lab1 .. lab5).
+    expected = [h.name for h in cluster.lab.hosts if h.name not in before][:target - len(before)]
+    say("scale", "instances on %s; scale.yml 3 -> %d should label %s" % (before, target, expected))
 
     def scale():
         outcome["done"] = cluster.playbook("scale.yml", "-e", "aerospike_replicas=%d" % target, check=False)
@@ -550,9 +584,7 @@ def test_scale_up_survives_discovery_killed_three_times(cluster):
     runner.start()
     killed = []
     try:
-        wait_for("scale.yml to ask swarm for %d replicas" % target,
-                 lambda: cluster.docker(cluster.manager, "service", "inspect", "--format",
-                                        "{{.Spec.Mode.Replicated.Replicas}}", cluster.service).strip() == str(target),
+        wait_for("scale.yml to label %d hosts" % target, lambda: len(labelled_hosts(cluster)) == target,
                  timeout=120)  # fmt: skip
         for number in range(1, 4):
             def fresh_discovery():
@@ -577,6 +609,10 @@ def test_scale_up_survives_discovery_killed_three_times(cluster):
     status = cluster.status()
     assert_stable(status, target)
     assert seeds_match_members(status), status["nodes"]
+    hosts = sorted(row["host"] for row in status["nodes"])
+    assert hosts == sorted(before + expected) and labelled_hosts(cluster) == hosts, (
+        "instances on %s, labelled %s; expected %s" % (hosts, labelled_hosts(cluster), sorted(before + expected)))
+    say("scale", "instances on %s: %s added in inventory order" % (hosts, ", ".join(expected)))
     logs = discovery_logs(cluster)
     errors = [line for text in logs for line in text.splitlines() if DISCOVERY_ERRORS.search(line)]
     assert not errors, "discovery logged refused tips or failures:\n" + "\n".join(errors)
@@ -588,7 +624,7 @@ def test_scale_up_survives_discovery_killed_three_times(cluster):
         "%d seed reads retried:" % (len(logs), len(tips), len(queries)))
     for line in queries:
         say("scale", "  " + line)
-    new = [row["address"].rsplit(":", 1)[0] for row in status["nodes"] if row["slot"] > REPLICAS]
+    new = [row["address"].rsplit(":", 1)[0] for row in status["nodes"] if row["host"] in expected]
     for address in new:
         started_at = cluster.task_started(address)
         # An address can be reused by a later task: the first tip after this task started.
