@@ -68,8 +68,8 @@ class Cluster:
         self.vars_file.write_text(yaml.safe_dump(self.settings))
 
     def mounts(self, host, container):
-        """The names of the volumes a container mounts."""
-        return sorted(m["Name"] for m in self.inspect(host, container)["Mounts"] if m.get("Type") == "volume")
+        """The names of the volumes a container mounts, sorted."""
+        return sorted(name for name, _destination in self.volumes_of(host, container))
 
     def instances(self):
         """``{host: (container id, [volume names])}`` of the running Aerospike instances on the live hosts."""
