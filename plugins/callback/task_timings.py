@@ -56,7 +56,7 @@ _CONTROLLER_ACTIONS = frozenset(
     prefix + name
     for prefix in ("", "ansible.builtin.", "ansible.legacy.")
     for name in ("set_fact", "assert", "debug", "fail", "meta", "add_host", "group_by", "include_vars", "set_stats",
-                 "include_tasks", "import_tasks", "include_role", "import_role", "pause")
+                 "include_tasks", "import_tasks", "include_role", "import_role", "pause", "validate_argument_spec")
 )
 
 
@@ -68,6 +68,16 @@ def runs_on_host(action, status):
 def task_label(role, name):
     """``role : name`` as Ansible shows it, or the name alone outside a role."""
     return "%s : %s" % (role, name) if role else name
+
+
+def short_path(path):
+    """A task's ``file:line`` inside its collection (``roles/swarm/tasks/form.yml:2``), else as given."""
+    marker = "/ansible_collections/"
+    if marker in path:
+        parts = path.split(marker, 1)[1].split("/", 2)
+        if len(parts) == 3:
+            return parts[2]
+    return path
 
 
 def slowest(tasks, top):
@@ -162,11 +172,11 @@ class CallbackModule(CallbackBase):
 
     def _open_task(self, task, handler):
         self._close_task()
-        role = task._role.get_name() if getattr(task, "_role", None) else ""
+        role = task._role.get_name(include_role_fqcn=False) if getattr(task, "_role", None) else ""
         self._current = {
-            "name": task.get_name().strip(),
+            "name": (task.name or task.action or "").strip(),
             "role": role,
-            "path": task.get_path() or "",
+            "path": short_path(task.get_path() or ""),
             "handler": handler,
             "play": self._record["plays"][-1]["name"] if self._record["plays"] else "",
             "start": self._clock(),

@@ -24,8 +24,8 @@ class Named:
     def __init__(self, name):
         self.name = name
 
-    def get_name(self):
-        return self.name
+    def get_name(self, include_role_fqcn=True):
+        return self.name if include_role_fqcn else self.name.rsplit(".", 1)[-1]
 
 
 class Task:
@@ -70,8 +70,9 @@ def _timings(tmp_path):
 
 
 def run_two_tasks(callback, clock):
-    read = Task("Read the state", action="aerostack.swarm.swarm_info", role="swarm")
-    plan = Task("Plan", action="ansible.builtin.set_fact", role="swarm", path="roles/swarm/tasks/preflight.yml:9")
+    read = Task("Read the state", action="aerostack.swarm.swarm_info", role="aerostack.swarm.swarm")
+    plan = Task("Plan", action="ansible.builtin.set_fact", role="aerostack.swarm.swarm",
+                path="/x/ansible_collections/aerostack/swarm/roles/swarm/tasks/preflight.yml:9")
     play = Named("Reconcile the swarm")
     callback.v2_playbook_on_start(Named("swarm.yml"))
     callback.v2_playbook_on_play_start(play)
@@ -120,7 +121,7 @@ def test_the_summary_names_the_slowest_tasks_first_with_role_and_path(timings):
     assert lines[0] == "aerostack.swarm.task_timings: 2 slowest of 2 tasks (2.00 s in all)"
     assert lines[1].split()[:5] == ["1.", "1.75", "s", "swarm", ":"]
     assert lines[1].rstrip().endswith("roles/x/tasks/main.yml:3 (2 hosts)")
-    assert "swarm : Plan" in lines[2]
+    assert "swarm : Plan" in lines[2] and lines[2].rstrip().endswith(" roles/swarm/tasks/preflight.yml:9 (2 hosts)")
     assert lines[3] == "tasks per host (on the host / on the controller / skipped): lab1 1/1/0, lab2 1/0/1"
 
 
@@ -138,6 +139,7 @@ def test_slowest_returns_at_most_top_tasks_slowest_first(top, shown):
     ("aerostack.swarm.swarm_info", "ok", True),
     ("ansible.builtin.template", "changed", True),
     ("aerostack.swarm.swarm_info", "skipped", False),
+    ("ansible.builtin.validate_argument_spec", "ok", False),
 ])
 def test_runs_on_host_counts_only_modules_that_reached_the_host(action, status, on_host):
     assert task_timings.runs_on_host(action, status) is on_host
