@@ -40,6 +40,10 @@ class Cluster:
         self.service = stack + "_aerospike"
         self.discovery = stack + "_discovery"
         self.vars_file = tmp / "aerospike-vars.yml"
+        # Another inventory than the lab's own (a host replaced for good), when set.
+        self.inventory = None
+        # Hosts that ran an instance of the service earlier (its task history stays on them).
+        self.departed_hosts = set()
         self.timings = []
         self._addresses = {}
         self.settings = {
@@ -63,6 +67,24 @@ class Cluster:
         self.settings.update(settings)
         self.vars_file.write_text(yaml.safe_dump(self.settings))
 
+    def mounts(self, host, container):
+        """The names of the volumes a container mounts."""
+        return sorted(m["Name"] for m in self.inspect(host, container)["Mounts"] if m.get("Type") == "volume")
+
+    def instances(self):
+        """``{host: (container id, [volume names])}`` of the running Aerospike instances on the live hosts."""
+        return dict((host, (container, self.mounts(host, container))) for host, container in self.containers(self.service))
+
+    def placement(self):
+        """``{node hostname: [desired state of each task there]}`` of the Aerospike service, from ``docker service ps``:
+        where swarm placed every task, running or not."""
+        out = self.docker(self.manager, "service", "ps", self.service, "--format", "{{.Node}} {{.DesiredState}}")
+        placed = {}
+        for line in out.splitlines():
+            node, desired = line.split()
+            placed.setdefault(node, []).append(desired)
+        return placed
+
     def playbook(self, name, *extra, check=True):
         env = dict(
             os.environ,
@@ -74,7 +96,7 @@ class Cluster:
         argv = [
             str(binary if binary.exists() else "ansible-playbook"),
             "-i",
-            str(self.lab.inventory_path),
+            str(self.inventory or self.lab.inventory_path),
             str(REPO / "playbooks" / name),
             "-e",
             "@%s" % self.vars_file,
@@ -218,16 +240,16 @@ class Cluster:
 
     # --- records through a real server's data path ------------------------------------------------------------
 
-    def client(self, status, count, mode, start=0, via=None):
-        """Write (``mode`` write) or read back (read) records ``start``..``start+count-1`` of set ``aerostack``
-        through the Python client, from inside the network namespace of ``via`` ((host, container) of an
-        Aerospike task; default: the first found), seeded with the nodes of ``status``. Returns how many
-        were written, or read back with the value written."""
+    def client(self, status, count, mode, start=0, via=None, namespace="test"):
+        """Write (``mode`` write) or read back (read) records ``start``..``start+count-1`` of set ``aerostack`` in
+        ``namespace`` through the Python client, from inside the network namespace of ``via`` ((host, container)
+        of an Aerospike task; default: the first found), seeded with the nodes of ``status``. Returns how many
+        were written, or read back with the value written (a record that is not found counts as not read)."""
         host, container = via or self.container_of(self.service)
         seeds = [row["address"].rsplit(":", 1)[0] for row in status["nodes"]]
         done = subprocess.run(
             ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c", CLIENT,
-             json.dumps(seeds), str(count), mode, str(start)],
+             json.dumps(seeds), str(count), mode, str(start), namespace],
             capture_output=True, text=True, check=False, timeout=300,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
@@ -344,16 +366,21 @@ with InfoClient(sys.argv[1], 3000, timeout=3) as client:
 CLIENT = r"""
 import json, sys
 import aerospike
+from aerospike import exception as ex
 seeds, count, mode, start = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+namespace = sys.argv[5]
 client = aerospike.client({"hosts": [(h, 3000) for h in seeds]}).connect()
 found = 0
 for i in range(start, start + count):
-    key = ("test", "aerostack", i)
+    key = (namespace, "aerostack", i)
     if mode == "write":
         client.put(key, {"i": i})
         found += 1
     else:
-        _key, _meta, bins = client.get(key)
+        try:
+            _key, _meta, bins = client.get(key)
+        except ex.RecordNotFound:
+            continue
         found += bins.get("i") == i
 client.close()
 print(found)

@@ -30,7 +30,13 @@ from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_ops as ops
 from ansible_collections.aerostack.swarm.plugins.module_utils import _swarm_plan as plan
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm import Swarm, gather
-from ansible_collections.aerostack.swarm.plugins.modules import aerospike_info, aerospike_tip, swarm_info, swarm_join
+from ansible_collections.aerostack.swarm.plugins.modules import (
+    aerospike_info,
+    aerospike_stack_info,
+    aerospike_tip,
+    swarm_info,
+    swarm_join,
+)
 import fake_swarm_engine as fakes
 from info_fuzz import FakeInfoSocket, answering, scripted
 from transcripts import answers as fixture_answers
@@ -208,6 +214,14 @@ def raised(error_type, func, *args, **kwargs):
     return str(err.value)
 
 
+def _members(count, labelled=None, down=()):
+    """node_summary rows of lab1..lab<count>; the first ``labelled`` (all by default) carry the placement label."""
+    labelled = count if labelled is None else labelled
+    return [{"id": "lab%d" % i, "hostname": "lab%d" % i, "labelled": i <= labelled, "ready": "lab%d" % i not in down,
+             "state": "down" if "lab%d" % i in down else "ready", "availability": "active", "role": "manager"}
+            for i in range(1, count + 1)]
+
+
 # Reports of five hosts for the whole swarm plan (as the role collects them), lab1-3 managers of CLUSTER.
 CLUSTER = "k3qmn8wq1v0l5y2w9x7c6b4a1"
 
@@ -222,7 +236,7 @@ def _node(host, role="worker", state="ready", node_id=None):
 def _report(host, state="active", manager=False, cluster=CLUSTER, nodes=None, docker=True, **extra):
     swarm = {"local_state": state, "node_id": "id-" + host, "is_manager": manager, "cluster_id": cluster,
              "error": extra.pop("swarm_error", None), "remote_managers": [], "hostname": host}
-    report = {"reachable": True, "address": "172.30.0.1%s" % host[-1], "labels": {}, "aerospike": False,
+    report = {"reachable": True, "address": "172.30.0.1%s" % host[-1], "labels": {},
               "info": {"docker": {"available": docker, "error": None if docker else (
                   "Docker engine at unix:///var/run/docker.sock: GET /info failed: [Errno 2] No such file or "
                   "directory (is the engine running, and may this user use its socket?)")},
@@ -314,6 +328,10 @@ JOIN_DEFAULTS = dict(state="joined", node=None, role=None, cluster_id=None, remo
                      wait=True, wait_timeout=60, return_join_tokens=False, docker_host="unix:///var/run/docker.sock")
 
 
+def stack_info_refusal(args):
+    return module_failure(aerospike_stack_info, args)
+
+
 def swarm_join_refusal(setup, **params):
     """``setup(make_swarm, FakeEngine) -> engine``; the SwarmError message of swarm_join run there with ``params``."""
     fakes.FakeEngine.clusters = []
@@ -388,6 +406,7 @@ PRODUCERS = {
     "V-30": lambda: swarm_refusal(lambda reports, nodes: None, {"cluster_id": "nosuchcluster"}, first=True),
     "V-31": lambda: swarm_refusal(_no_leader),
     "V-32": lambda: swarm_refusal(lambda reports, nodes: reports.update(lab4={"missing": True})),
+    "V-72": lambda: swarm_refusal(lambda reports, nodes: reports["lab2"].update(labels={"aerostack.aerospike": "true"})),
     # --- the aerospike role's preflight -----------------------------------------------------------------------
     "V-41": lambda: conf_problem(deployment={"replicas": 0}),
     "V-42": lambda: conf_problem(namespace={"replication_factor": 3}, deployment={"replicas": 2, "eligible": 3}),
@@ -414,8 +433,10 @@ PRODUCERS = {
     "V-61": lambda: raised(ops.OpsError, ops.scale_steps, 3, 0),
     "V-62": lambda: conf_problem(logging=[{"sink": "stdout", "contexts": {"any": "info"}}]),
     "V-33": lambda: raised(plan.SwarmError, plan.check_quorum, ["lab1", "lab2", "lab3"], ["lab2", "lab3"]),
-    "V-67": lambda: raised(ops.OpsError, ops.deploy_action, {"replicas": 2, "services": {
-        "aerospike": "aerostack_aerospike"}}, {"exists": True, "replicas": 3}, {"exists": True}, {}),
+    "V-67": lambda: ops.placement_refusal(ops.placement_plan(_members(3), [], [], 2), 2, "aerostack_aerospike"),
+    "V-69": lambda: ops.service_mode_problem({"exists": True, "mode": "replicated"}, "aerostack_aerospike"),
+    "V-71": lambda: ops.placement_plan(_members(5, labelled=3, down=["lab4"]), ["lab%d" % i for i in range(1, 6)], [],
+                                       5)["short"],
     # --- module arguments ----------------------------------------------------------------------------------------
     "M-01": lambda: facts({"nodes": []}),
     "M-02": lambda: facts({"nodes": ["10.0.0.1:0"]}),
@@ -444,6 +465,7 @@ PRODUCERS = {
     "M-25": lambda: tip({"peers": ["10.0.6.4"], "state": "gone"}),
     "M-26": lambda: tip({}),
     "M-27": _tip_unreachable,
+    "M-58": lambda: stack_info_refusal({"stack": "astest", "docker_host": "unix:///nonexistent/aerostack-test/docker.sock"}),
     "M-36": lambda: swarm_join_refusal(_pending, role="worker", remote_addrs=["198.19.30.11"], join_token="t"),
     "M-37": lambda: swarm_join_refusal(_locked, force=True, remote_addrs=["198.19.30.11"], join_token="t"),
     "M-39": lambda: swarm_join_refusal(_manager("lab2"), state="absent"),
