@@ -87,11 +87,13 @@ docker:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aerostack.swarm.plugins.module_utils._docker_api import DockerApi, DockerApiError
-from ansible_collections.aerostack.swarm.plugins.module_utils._docker_host import (DockerHostError,
-                                                                                    daemon_json_differs,
-                                                                                    render_daemon_json,
-                                                                                    wait_for_engine,
-                                                                                    write_daemon_json)
+from ansible_collections.aerostack.swarm.plugins.module_utils._docker_host import (
+    DockerHostError,
+    daemon_json_differs,
+    render_daemon_json,
+    wait_for_engine,
+    write_daemon_json,
+)
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm import socket_path
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm_plan import SwarmError
 

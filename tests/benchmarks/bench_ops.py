@@ -4,7 +4,9 @@
 
 On one lab of Docker-in-Docker hosts, each round measures, for the playbook and for its bare equivalent:
 
-| operation | playbook | bare (docker CLI on the manager, the stack's discovery tips, the cluster polled from the overlay) |
+Bare: the docker CLI on the manager while the stack's discovery tips, the cluster polled from the overlay.
+
+| operation | playbook | bare |
 |---|---|---|
 | swarm.yml first run | plain hosts with docker -> verified swarm | `docker swarm init` + joins until every node is Ready |
 | deploy | aerospike.yml on a formed swarm -> verified 3 | `docker stack deploy --resolve-image never` of the stack file the role rendered + the placement label on 3 nodes |
@@ -30,7 +32,6 @@ change <= 3 s, site.yml re-run <= 12 s. Prints numbers; never asserts on them. F
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -456,9 +457,9 @@ def report(figures, site, record, image, rounds, hosts, loads):
         data = figures[key]
         ratio = (statistics.median(data["playbook"]) / statistics.median(data["bare"])
                  if data["playbook"] and data["bare"] else None)
-        print("%-52s %-22s %-22s %-7s <= %.1fx%s" % (what, spread(data["playbook"]), spread(data["bare"]),
-                                                    "%.2fx" % ratio if ratio else "-", goal,
-                                                    "" if ratio is None or ratio <= goal else "  (not met)"))
+        print("%-52s %-22s %-22s %-7s <= %.1fx%s" % (
+            what, spread(data["playbook"]), spread(data["bare"]), "%.2fx" % ratio if ratio else "-", goal,
+            "" if ratio is None or ratio <= goal else "  (not met)"))
     for key in ("scale_up", "scale_down", "restart", "upgrade"):
         first = figures[key]["first_change"]
         if first:
@@ -491,7 +492,7 @@ def run(rounds, hosts, plot_dir, keep, app):
     figures = dict((key, {"playbook": [], "bare": [], "first_change": []}) for key, _what, _goal in OPERATIONS)
     record, plots, site = [], {}, None
     try:
-        images = [image, DISCOVERY_IMAGE] + ([i for i in APP_IMAGES] if app else [])
+        images = [image, DISCOVERY_IMAGE] + (list(APP_IMAGES) if app else [])
         lab.load(images)
         for host in lab.hosts:
             rc, out, err = lab.exec(host.name, ["docker", "tag", image, retag], timeout=60)
@@ -509,8 +510,9 @@ def run(rounds, hosts, plot_dir, keep, app):
             for name, side in (sides if number % 2 else list(reversed(sides))):
                 log("round %d of %d: the %s side (load %s)" % (number, rounds, name, load()))
                 side()
-            log("round %d: %s" % (number, ", ".join("%s %s/%s" % (k, spread(v["playbook"][-1:]), spread(v["bare"][-1:]))
-                                                     for k, v in figures.items() if k != "swarm")))
+            log("round %d: %s" % (number, ", ".join(
+                "%s %s/%s" % (k, spread(v["playbook"][-1:]), spread(v["bare"][-1:]))
+                for k, v in figures.items() if k != "swarm")))
         if app:
             bare.reset()
             cluster.update_settings(aerostack_app_enabled=True)

@@ -434,8 +434,8 @@ def test_a_converged_swarm_gives_an_empty_plan():
     ("converged", _formed(), 3, False),
     ("fresh hosts", dict((h, _report(h)) for h in HOSTS), 3, True),
     ("a promotion", _formed(), 5, True),
-    ("a label to set", _formed(overrides={"lab2": dict(_report("lab2", "active", cluster=CLUSTER),
-                                                      labels={"rack": "r2"})}), 3, True),
+    ("a label to set",
+     _formed(overrides={"lab2": dict(_report("lab2", "active", cluster=CLUSTER), labels={"rack": "r2"})}), 3, True),
 ])
 def test_the_plan_says_whether_the_run_changes_the_swarm(case, reports, cap, changes):
     assert plan_swarm(HOSTS, reports, {"managers_max": cap})["changes"] is changes, case
