@@ -9,7 +9,7 @@ Bare: the docker CLI on the manager while the stack's discovery tips, the cluste
 | operation | playbook | bare |
 |---|---|---|
 | swarm.yml first run | plain hosts with docker -> verified swarm | `docker swarm init` + joins until every node is Ready |
-| deploy | aerospike.yml on a formed swarm -> verified 3 | `docker stack deploy --resolve-image never` of the stack file the role rendered + the placement label on 3 nodes |
+| deploy | aerospike.yml on a formed swarm -> verified 3 | `docker stack deploy` of the role's stack file + the label on 3 |
 | scale up | scale.yml -e aerospike_replicas=5 | the label on 2 more nodes |
 | scale down | scale.yml -e aerospike_replicas=3 | the label removed from one node at a time, stable after each |
 | rolling restart | upgrade.yml -e aerospike_env=... | `docker service update --env-add` (swarm's own update order) |
