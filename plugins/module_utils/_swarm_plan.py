@@ -711,6 +711,8 @@ def plan_swarm(hosts, reports, settings=None):
         "lost": lost,
         "node_specs": specs,
         "spec_updates": spec_updates,
+        # Whether the run changes the swarm at all: without changes, what the preflight read is what verify checks.
+        "changes": bool(init or join_managers or join_workers or rejoin or steps or spec_updates),
         "quorum": {
             "managers": total,
             "needed": quorum(total) if total else 0,

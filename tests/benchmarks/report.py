@@ -2,15 +2,17 @@
 beside its floor or reference measured in the same run, with the date and the machine.
 
     scripts/bench [--lab] [--runs N]                  # sets up the environment, then runs this
-    python tests/benchmarks/report.py [--runs 5] [--output docs/benchmarks.md] [--lab] [--lab-rounds 3]
+    python tests/benchmarks/report.py [--runs 5] [--output docs/benchmarks.md] [--lab] [--lab-rounds 1]
 
 Without the lab (about a minute, no Docker): aerospike_info facts for 5 and 50 simulated nodes beside the raw floor
 (the parameters of tests/benchmarks/bench_aerospike_info.py), the discovery cost against the 2017 design
 (tests/benchmarks/discovery_2017.py), the info-reply fuzz counts (tests/helpers/info_fuzz.py), and the printed output
 of the pytest benchmarks that need no lab (aerospike_info, discovery round trips and memory, the simulator's formation
 timeline).
-With ``--lab`` also the lab benchmarks (tests/benchmarks/bench_swarm.py, tests/benchmarks/bench_aerospike.py with its
-plot of a scale-up 3 -> 5, tools/lab/bench_lab.py), which start their own labs and take them down.
+With ``--lab`` also the lab benchmarks, which start their own labs and take them down: every operation beside the same
+step done bare in one run on one lab (tests/benchmarks/bench_ops.py, with the timelines of a rolling restart and of a
+scale-up), the cost of swarm.yml and of a site.yml re-run on 5, 9 and 15 hosts (tests/benchmarks/bench_hosts.py) and
+the lab itself (tools/lab/bench_lab.py).
 Nothing here asserts a speed; the command fails only when a benchmark itself fails.
 """
 
@@ -48,15 +50,18 @@ PYTEST_BENCHMARKS = (
     ("Simulator: cluster formation timeline at real speed, beside the real 8.1.2.0 server's",
      "tests/unit/simulator/test_benchmark_formation.py"),
 )
+# (title, argv, whether it takes the number of rounds, the plots it writes)
 LAB_BENCHMARKS = (
-    ("playbooks/swarm.yml on a 5-host lab, beside the raw docker CLI floor (tests/benchmarks/bench_swarm.py)",
-     ["tests/benchmarks/bench_swarm.py", "--rounds"]),
-    ("The aerospike role beside the raw docker CLI floor, Ansible tasks per host, a scale-up 3 -> 5 "
-     "(tests/benchmarks/bench_aerospike.py)", ["tests/benchmarks/bench_aerospike.py", "--rounds"]),
-    ("The lab itself: images, up, load, down (tools/lab/bench_lab.py)", ["tools/lab/bench_lab.py", "--runs"]),
+    ("Every operation beside the same step done bare, one run on one 5-host lab (tests/benchmarks/bench_ops.py)",
+     ["tests/benchmarks/bench_ops.py", "--rounds"], True,
+     (("img/rolling-restart-3.png", "each node's cluster size and migrations remaining during a rolling restart of 3"),
+      ("img/scale-3-to-5.png", "each node's cluster size and migrations remaining during a scale-up 3 -> 5"))),
+    ("Cost by number of hosts: swarm.yml first run and site.yml re-run on 5, 9 and 15 hosts "
+     "(tests/benchmarks/bench_hosts.py)", ["tests/benchmarks/bench_hosts.py"], False,
+     (("img/cost-per-host-count.png", "swarm.yml first run, bare init + joins and site.yml re-run by host count"),)),
+    ("The lab itself: images, up, load, down (tools/lab/bench_lab.py)", ["tools/lab/bench_lab.py", "--runs"], True,
+     ()),
 )
-# Written by bench_aerospike.py (its default --plot), embedded in the page when this run wrote it.
-SCALE_PLOT = REPO / "docs" / "img" / "scale-3-to-5.png"
 
 
 def spread(values, unit="s", scale=1.0, digits=2):
@@ -226,27 +231,30 @@ def pytest_section():
 
 def lab_section(rounds):
     out = ["## Lab benchmarks", "",
-           "Each starts its own lab (Docker-in-Docker hosts on this machine) and takes it down; %d round(s)." % rounds,
-           ""]
+           "Each starts its own lab (Docker-in-Docker hosts on this machine) and takes it down; %d round(s) where a "
+           "benchmark has rounds. Every figure is printed with the load average it was measured at." % rounds, ""]
     failed = []
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".cache" / "collections"))
-    for title, argv in LAB_BENCHMARKS:
+    for title, argv, takes_rounds, plots in LAB_BENCHMARKS:
         started = time.monotonic()
-        plot_before = SCALE_PLOT.stat().st_mtime if SCALE_PLOT.exists() else None
-        proc = subprocess.run([sys.executable] + argv + [str(rounds)], cwd=REPO, capture_output=True, text=True,
+        images = [REPO / "docs" / name for name, _alt in plots]
+        before = [p.stat().st_mtime if p.exists() else None for p in images]
+        command = argv + ([str(rounds)] if takes_rounds else [])
+        proc = subprocess.run([sys.executable] + command, cwd=REPO, capture_output=True, text=True,
                               check=False, env=env, timeout=4 * 3600)
         took = time.monotonic() - started
+        # The figures on the terminal too, as they go into the page.
+        print(proc.stdout.strip(), flush=True)
         status = "" if proc.returncode == 0 else " — **FAILED (rc %d)**" % proc.returncode
-        out += ["### %s" % title, "", "`python %s %d` (%.0f s)%s" % (" ".join(argv), rounds, took, status), "",
-                "```"]
+        out += ["### %s" % title, "", "`python %s` (%.0f s)%s" % (" ".join(command), took, status), "", "```"]
         out += proc.stdout.strip().splitlines()
         if proc.returncode != 0:
             out += ["--- stderr (end) ---"] + proc.stderr[-3000:].splitlines()
             failed.append(argv[0])
         out += ["```", ""]
-        if SCALE_PLOT.exists() and SCALE_PLOT.stat().st_mtime != plot_before:
-            out += ["![each node's cluster size and migrations remaining during a scale-up 3 -> 5](%s)"
-                    % SCALE_PLOT.relative_to(REPO / "docs"), ""]
+        for (name, alt), path, mtime in zip(plots, images, before):
+            if path.exists() and path.stat().st_mtime != mtime:
+                out += ["![%s](%s)" % (alt, name), ""]
     return out, failed
 
 
@@ -280,7 +288,8 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="runs per timed figure (default 5)")
     parser.add_argument("--output", default=str(REPO / "docs" / "benchmarks.md"))
     parser.add_argument("--lab", action="store_true", help="also run the lab benchmarks (Docker, minutes)")
-    parser.add_argument("--lab-rounds", type=int, default=3, help="rounds of each lab benchmark (default 3)")
+    parser.add_argument("--lab-rounds", type=int, default=1,
+                        help="rounds of the lab benchmarks that have rounds (default 1)")
     options = parser.parse_args()
 
     started = datetime.datetime.now(datetime.timezone.utc)

@@ -37,3 +37,30 @@ def test_benchmark_formation_timeline_at_real_speed():
     print("real 8.1.2.0 (fixture):\n" + (fixture_dir() / "formation-timeline.txt").read_text())
     print("simulator: tips -> cluster-stable answered the key after %.2f s (real: about 4.5 s)" % stable_at)
     assert stable_at is not None, "the cluster never became stable within 10 s of the tips"
+
+
+def test_benchmark_scale_down_timeline_at_real_speed():
+    """One of three stable nodes gets SIGTERM (what swarm sends on a scale-down): how long until it exits, until the
+    survivors show cluster_size 2, and until they are stable, beside the real server's figures (facts file)."""
+    with harness.cluster(3, speed=1.0, mesh_seeds=True) as nodes:
+        harness.wait_until(lambda: all(ask(n, "cluster-stable:size=3;ignore-migrations=false")[:5] != "ERROR"
+                                       for n in nodes), 30, "a stable cluster of 3")
+        signalled = time.monotonic()
+        assert nodes[2].stop() == 0
+        exited = time.monotonic() - signalled
+        survivors = nodes[:2]
+        sized = stable = None
+        deadline = signalled + 15
+        while time.monotonic() < deadline and stable is None:
+            now = time.monotonic() - signalled
+            if sized is None and all(stats(n)["cluster_size"] == "2" for n in survivors):
+                sized = now
+            if all(not ask(n, "cluster-stable:size=2;ignore-migrations=false").startswith("ERROR") for n in survivors):
+                stable = now
+            time.sleep(0.05)
+    assert stable is not None, "the survivors never became stable at size 2 within 15 s"
+    print("\nsimulator (speed 1), one of 3 stopped with SIGTERM:")
+    print("  SIGTERM -> exit %.2f s (real: under 1 s; swarm itself signals about 3.2 s after the scale-down)"
+          % exited)
+    print("  exit -> survivors at cluster_size 2: %.2f s (real: about 2 s)" % (sized - exited))
+    print("  size 2 -> stable: %.2f s (real: about 1 s)" % (stable - sized))

@@ -430,6 +430,17 @@ def test_a_converged_swarm_gives_an_empty_plan():
     assert plan["remote_addrs"] == ["172.30.0.11:2377", "172.30.0.12:2377", "172.30.0.13:2377"]
 
 
+@pytest.mark.parametrize("case, reports, cap, changes", [
+    ("converged", _formed(), 3, False),
+    ("fresh hosts", dict((h, _report(h)) for h in HOSTS), 3, True),
+    ("a promotion", _formed(), 5, True),
+    ("a label to set",
+     _formed(overrides={"lab2": dict(_report("lab2", "active", cluster=CLUSTER), labels={"rack": "r2"})}), 3, True),
+])
+def test_the_plan_says_whether_the_run_changes_the_swarm(case, reports, cap, changes):
+    assert plan_swarm(HOSTS, reports, {"managers_max": cap})["changes"] is changes, case
+
+
 def test_raising_the_cap_to_five_promotes_the_two_workers_through_a_kept_manager():
     plan = plan_swarm(HOSTS, _formed(), {"managers_max": 5})
     assert [(s["action"], s["node"], s["node_id"], s["via"]) for s in plan["steps"]] == [
