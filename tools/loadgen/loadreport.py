@@ -16,6 +16,7 @@ it missing or with another value; a key found again later is reported as ``back`
 from __future__ import annotations
 
 import bisect
+import re
 from collections import namedtuple
 from pathlib import Path
 
@@ -40,6 +41,25 @@ def parse_writes(text: str) -> list:
         except ValueError:
             raise ValueError("writes.csv line %d is not seq,sent,done,outcome: %r" % (number, line)) from None
     return writes
+
+
+def http_outcome(status, body) -> str:
+    """The class of a GET's answer: ``"200"``; ``"503 app: <reason>"`` for the app's own JSON answer (the hit id and
+    the server's message left out, so that answers of one kind count together, e.g. ``503 app: counting hit failed:
+    TimeoutError (code 9)``); ``"<status> haproxy"`` for an answer that is not the app's (HAProxy's own 502/503/504);
+    ``None`` as ``status`` means no answer: ``body`` then says why (``timeout``, ``connection refused``, ...)."""
+    if status is None:
+        return "no answer: %s" % body
+    if status == 200:
+        return "200"
+    if isinstance(body, dict) and "error" in body:
+        text = re.sub(r"hit [0-9a-f]{32} ", "hit ", str(body["error"]))
+        parts = text.split(": ")
+        head = parts[0].split(" (")[0]
+        if head.endswith("failed") and len(parts) > 1:
+            head += ": " + parts[1]
+        return "%d app: %s" % (status, head)
+    return "%d haproxy" % status
 
 
 def windows(phases: list, start: float, end: float) -> list:

@@ -156,3 +156,19 @@ def test_the_plot_is_a_png(tmp_path):
     path = tmp_path / "img" / "load.png"
     loadreport.plot(loadreport.timeline(writes, [], START, END), rows, str(path), "a test")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (200, {"total": 5}, "200"),
+    (503, {"error": "counting hit 0123456789abcdef0123456789abcdef failed: TimeoutError (code 9): timeout",
+           "status": "unavailable"}, "503 app: counting hit failed: TimeoutError (code 9)"),
+    (503, {"error": "database not connected (cannot connect to tasks.x_aerospike:3000: ClusterError (code -10): "
+                    "no nodes)"}, "503 app: database not connected"),
+    (503, {"error": "the Aerospike client lost every node of the cluster"},
+     "503 app: the Aerospike client lost every node of the cluster"),
+    (503, "<html><body><h1>503 Service Unavailable</h1></body></html>", "503 haproxy"),
+    (504, "<html>Gateway Timeout</html>", "504 haproxy"),
+    (None, "timed out", "no answer: timed out"),
+])
+def test_http_outcome_classes(status, body, expected):
+    assert loadreport.http_outcome(status, body) == expected
