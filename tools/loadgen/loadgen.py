@@ -17,7 +17,8 @@ While it runs, the drill drops files into ``control/``:
 
 - ``readback-<n>``: read back every key acknowledged so far and write ``readback-<n>.json``: how many were checked,
   which are missing (``[seq, acknowledged at]``), which have another value, which could not be read (and why);
-- ``stop``: stop now.
+- ``stop``: stop now; when the file says ``readback``, read back every acknowledged key after the last write ended
+  (``readback-final.json``), so that the last keys are checked too.
 
 It stops by itself after ``--duration`` seconds, on ``stop`` and on SIGTERM/SIGINT, and writes ``result.json``.
 It only talks to the seeds' addresses and the nodes the cluster announces; it refuses seeds that resolve outside
@@ -380,6 +381,7 @@ class Program:
         self.generator = Generator(client, settings, self.journal, self.stop, clock)
         self.control = os.path.join(settings.workdir, "control")
         self.reason = "duration"
+        self.final_readback = False
         self.readbacks_done: list = []
         os.makedirs(self.control, exist_ok=True)
 
@@ -414,6 +416,8 @@ class Program:
             for name in sorted(os.listdir(self.control)):
                 if name == "stop" and not self.stop.is_set():
                     self.reason = "stop file"
+                    with open(os.path.join(self.control, name), encoding="utf-8") as handle:
+                        self.final_readback = handle.read().strip() == "readback"
                     self.stop.set()
                 elif name.startswith("readback-") and name not in seen and (reader is None or not reader.is_alive()):
                     seen.add(name)
@@ -424,6 +428,8 @@ class Program:
                 flushed = self.clock()
         if reader is not None:
             reader.join(600)
+        if self.final_readback:
+            self.serve_readback("readback-final")
         self.flush()
         counts = self.journal.counts()
         started, ended = self.generator.started, self.generator.ended

@@ -276,3 +276,17 @@ def test_the_program_serves_a_read_back_and_stops_on_the_stop_file(tmp_path):
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["readbacks"] == ["readback-1"] and status["sent"] == result["sent"] and not status["running"]
     assert json.loads((tmp_path / "result.json").read_text()) == result
+
+
+def test_a_stop_file_that_asks_for_it_reads_back_every_key_after_the_last_write(tmp_path):
+    (tmp_path / "control").mkdir()
+
+    def stop_later(seq):
+        if seq == 200:
+            (tmp_path / "control" / "stop").write_text("readback\n")
+
+    client = FakeClient(on_put=stop_later)
+    result = loadgen.Program(client, settings(tmp_path, rate=1000.0, duration=60.0)).run()
+    final = json.loads((tmp_path / "readback-final.json").read_text())
+    assert final["checked"] == result["acked"] == result["sent"] and final["missing"] == []
+    assert json.loads((tmp_path / "status.json").read_text())["readbacks"] == ["readback-final"]
