@@ -90,21 +90,33 @@ def aerospike_tasks(tasks, network, spec_hash=None):
 
 
 @_filter
-def aerospike_label_plan(nodes, wanted, managed, label):
-    """Node IDs to label / unlabel and the nodes that can run an Aerospike task."""
-    return ops.label_plan(_plain(nodes), _plain(wanted), _plain(managed), _plain(label))
+def aerospike_placement(nodes, candidates, managed, replicas):
+    """Which hosts run an instance and which to label or unlabel (see _aerospike_ops.placement_plan)."""
+    return ops.placement_plan(_plain(nodes), _plain(candidates), _plain(managed), _plain(replicas))
 
 
 @_filter
-def aerospike_stack_state(raw, services, network, spec_hashes):
-    """Services and task summaries of the stack from the role's state probe JSON."""
-    return ops.stack_state(_plain(raw), _plain(services), _plain(network), _plain(spec_hashes))
+def aerospike_service_mode_problem(aerospike, name):
+    """Why an existing Aerospike service cannot be taken over ('' when it can)."""
+    return ops.service_mode_problem(_plain(aerospike), _plain(name)) or ""
 
 
 @_filter
-def aerospike_converged(state, replicas):
+def aerospike_placement_refusal(plan, replicas, service, scaling=False):
+    """Why the placement plan must not be applied by this run ('' when it may)."""
+    return ops.placement_refusal(_plain(plan), _plain(replicas), _plain(service), bool(scaling)) or ""
+
+
+@_filter
+def aerospike_stack_state(raw, services, network, spec_hashes, label=None):
+    """Services, task summaries and swarm nodes of the stack from the role's state probe JSON."""
+    return ops.stack_state(_plain(raw), _plain(services), _plain(network), _plain(spec_hashes), _plain(label))
+
+
+@_filter
+def aerospike_converged(state, replicas, nodes=None):
     """Whether the stack runs as desired, and what it still waits for."""
-    return ops.converged(_plain(state), _plain(replicas))
+    return ops.converged(_plain(state), _plain(replicas), _plain(nodes))
 
 
 @_filter
@@ -120,10 +132,9 @@ def aerospike_service_state(services, name):
 
 
 @_filter
-def aerospike_deploy_action(desired, aerospike, discovery, tasks, allow_scale_down=False):
+def aerospike_deploy_action(desired, aerospike, discovery, tasks):
     """none, create, update or rollout, with the reasons."""
-    return ops.deploy_action(_plain(desired), _plain(aerospike), _plain(discovery), _plain(tasks),
-                             bool(allow_scale_down))
+    return ops.deploy_action(_plain(desired), _plain(aerospike), _plain(discovery), _plain(tasks))
 
 
 @_filter
@@ -139,9 +150,9 @@ def aerospike_departed(before, after):
 
 
 @_filter
-def aerospike_status_rows(nodes, tasks=None):
-    """Per-node status rows (aerospike_info nodes joined with swarm tasks)."""
-    return ops.status_rows(_plain(nodes), _plain(tasks))
+def aerospike_status_rows(nodes, tasks=None, members=None, volume=None):
+    """Per-instance status rows (aerospike_info nodes joined with swarm tasks, then labelled hosts without one)."""
+    return ops.status_rows(_plain(nodes), _plain(tasks), _plain(members), _plain(volume))
 
 
 @_filter
@@ -159,7 +170,9 @@ class FilterModule:
             "aerospike_engine_nofile_problem": aerospike_engine_nofile_problem,
             "aerospike_stack": aerospike_stack,
             "aerospike_tasks": aerospike_tasks,
-            "aerospike_label_plan": aerospike_label_plan,
+            "aerospike_placement": aerospike_placement,
+            "aerospike_placement_refusal": aerospike_placement_refusal,
+            "aerospike_service_mode_problem": aerospike_service_mode_problem,
             "aerospike_service_state": aerospike_service_state,
             "aerospike_stack_state": aerospike_stack_state,
             "aerospike_converged": aerospike_converged,

@@ -366,8 +366,8 @@ def check_deployment(settings, replicas, eligible_hosts, nofile, image, edition=
         replicas = None
     elif replicas > eligible_hosts:
         errors.append(
-            "aerospike_replicas is %d but only %d host(s) are in the aerospike_nodes group; each host runs at most "
-            "one Aerospike task (max_replicas_per_node 1): add hosts to aerospike_nodes or lower aerospike_replicas"
+            "aerospike_replicas is %d but only %d host(s) are in the aerospike_nodes group; each host runs one "
+            "Aerospike instance, bound to it with its data: add hosts to aerospike_nodes or lower aerospike_replicas"
             % (replicas, eligible_hosts)
         )
     if replicas is not None:
@@ -506,7 +506,7 @@ def render_conf(settings):
 
 
 def uses_persistent_storage(settings):
-    """Whether any namespace keeps its data in a file (the stack then mounts a volume per task slot)."""
+    """Whether any namespace keeps its data in a file (the stack then mounts the data volume of each instance's host)."""
     return any((ns.get("storage") or {}).get("type") == "file" for ns in _namespaces(settings))
 
 

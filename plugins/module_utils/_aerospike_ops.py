@@ -24,16 +24,18 @@ def _labels(obj, *path):
     return obj or {}
 
 
-def summarize_tasks(tasks, network, spec_hash=None, service_id=None):
+def summarize_tasks(tasks, network, spec_hash=None, service_id=None, hostnames=None):
     """The tasks of a service, as seen by ``docker inspect --type task`` (history included).
 
     Returns ``{"desired": n, "running": n, "current": n, "outdated": n, "tasks": [...], "addresses":
     [...], "node_ids": [...], "problems": [...]}``. Counts are over the tasks swarm wants running; a task
     is current when its container label ``aerostack.spec-hash`` equals ``spec_hash``; ``addresses`` are
-    the overlay addresses of the running tasks in slot order. ``problems`` quotes swarm's own words for
-    each slot whose task does not run: the task's own message, or the error of the slot's latest failed
-    task (for example ``error setting rlimit type 7: operation not permitted``).
+    the overlay addresses of the running tasks in host order (``hostnames``: node ID -> hostname).
+    ``problems`` quotes swarm's own words for each host (or slot) whose task does not run: the task's
+    own message, or the error of its latest failed task (for example ``error setting rlimit type 7:
+    operation not permitted``).
     """
+    hostnames = hostnames or {}
     if not isinstance(tasks, list):
         raise OpsError("expected the JSON list printed by docker inspect --type task, got %s" % type(tasks).__name__)
     rows = []
@@ -45,9 +47,10 @@ def summarize_tasks(tasks, network, spec_hash=None, service_id=None):
         state = status.get("State")
         if task.get("DesiredState") != "running":
             if state in ("failed", "rejected") and status.get("Err"):
-                latest = failures.get(task.get("Slot"))
+                where = _where(task)
+                latest = failures.get(where)
                 if latest is None or (status.get("Timestamp") or "") > latest[0]:
-                    failures[task.get("Slot")] = (status.get("Timestamp") or "", state, status.get("Err"))
+                    failures[where] = (status.get("Timestamp") or "", state, status.get("Err"))
             continue
         address = None
         for attachment in task.get("NetworksAttachments") or ():
@@ -56,24 +59,27 @@ def summarize_tasks(tasks, network, spec_hash=None, service_id=None):
         label = _labels(task, "Spec", "ContainerSpec", "Labels").get(SPEC_LABEL)
         rows.append({
             "id": task.get("ID", "")[:12],
-            "slot": task.get("Slot"),
+            "slot": task.get("Slot") or None,
             "node_id": task.get("NodeID") or None,
+            "host": hostnames.get(task.get("NodeID")) or task.get("NodeID") or None,
+            "where": _where(task),
             "state": state,
             "message": status.get("Err") or status.get("Message") or "",
             "address": address,
             "spec_hash": label,
             "current": spec_hash is None or label == spec_hash,
         })
-    rows.sort(key=lambda r: (r["slot"] or 0, r["id"]))
+    rows.sort(key=lambda r: (r["slot"] or 0, r["host"] or "", r["id"]))
     running = [r for r in rows if r["state"] == "running"]
     problems = []
     for row in rows:
         if row["state"] == "running":
             continue
-        text = "slot %s: task %s is %s" % (row["slot"], row["id"], row["state"])
+        place = ("slot %s" % row["slot"]) if row["slot"] else ("on %s" % (row["host"] or "an unassigned node"))
+        text = "%s: task %s is %s" % (place, row["id"], row["state"])
         if row["message"] and row["message"] != row["state"]:
             text += " (%s)" % row["message"]
-        failure = failures.get(row["slot"])
+        failure = failures.get(row["where"])
         if failure:
             text += "; its last attempt %s: %s" % (failure[1], failure[2])
         problems.append(text)
@@ -89,43 +95,102 @@ def summarize_tasks(tasks, network, spec_hash=None, service_id=None):
     }
 
 
-def label_plan(nodes, wanted, managed, label):
-    """Which swarm nodes to label, unlabel, and which will be able to run an Aerospike task.
+def _where(task):
+    """What identifies a task's place: its slot (replicated service) or its node (global service)."""
+    return ("slot", task.get("Slot")) if task.get("Slot") else ("node", task.get("NodeID"))
 
-    ``nodes``: ``docker node inspect`` JSON. ``wanted``: node IDs of the ``aerospike_nodes`` hosts;
-    ``managed``: node IDs of every inventory host of the play (a node outside the inventory is never
-    touched). Returns ``{"add", "remove", "eligible", "not_ready"}``: lists of node IDs, and for
-    ``not_ready`` ``"<hostname> (<state>/<availability>)"`` of wanted nodes swarm cannot place tasks on.
+
+def node_summary(nodes, label):
+    """The swarm nodes as the role needs them, from ``docker node inspect`` JSON.
+
+    Returns ``[{"id", "hostname", "labelled", "ready", "state", "availability", "role"}]`` sorted by
+    hostname. ``labelled``: the node carries ``<label>=true`` and so runs an Aerospike instance;
+    ``ready``: swarm can run a task on it now (state ready, availability active).
     """
     if not isinstance(nodes, list):
         raise OpsError("expected the JSON list printed by docker node inspect, got %s" % type(nodes).__name__)
-    wanted, managed = set(wanted), set(managed)
-    known = set(n.get("ID") for n in nodes)
-    missing = sorted(wanted - known)
-    if missing:
-        raise OpsError("swarm node(s) %s of the %s hosts are not in the swarm's node list: join them first"
-                       % (", ".join(missing), "aerospike_nodes"))
-    plan = {"add": [], "remove": [], "eligible": [], "not_ready": []}
-    for node in sorted(nodes, key=lambda n: (_labels(n, "Description").get("Hostname") or "", n.get("ID"))):
-        node_id = node.get("ID")
+    rows = []
+    for node in nodes:
         spec = node.get("Spec") or {}
-        has = (spec.get("Labels") or {}).get(label) == "true"
-        ready = _labels(node, "Status").get("State") == "ready" and spec.get("Availability") == "active"
-        if node_id in wanted:
-            if not has:
-                plan["add"].append(node_id)
-            if ready:
-                plan["eligible"].append(node_id)
-            else:
-                plan["not_ready"].append("%s (%s/%s)" % (_labels(node, "Description").get("Hostname") or node_id,
-                                                         _labels(node, "Status").get("State"),
-                                                         spec.get("Availability")))
-        elif node_id in managed:
-            if has:
-                plan["remove"].append(node_id)
-        elif has and ready:
-            plan["eligible"].append(node_id)
-    return plan
+        state = _labels(node, "Status").get("State")
+        rows.append({
+            "id": node.get("ID"),
+            "hostname": _labels(node, "Description").get("Hostname") or node.get("ID"),
+            "labelled": (spec.get("Labels") or {}).get(label) == "true",
+            "ready": state == "ready" and spec.get("Availability") == "active",
+            "state": state,
+            "availability": spec.get("Availability"),
+            "role": spec.get("Role"),
+        })
+    rows.sort(key=lambda n: (n["hostname"], n["id"]))
+    return rows
+
+
+def _describe(node):
+    return "%s (%s/%s)" % (node["hostname"], node["state"], node["availability"])
+
+
+def placement_plan(nodes, candidates, managed, replicas):
+    """Which hosts run an Aerospike instance, and how to get from the labelled hosts to ``replicas`` of them.
+
+    Each labelled host runs exactly one instance with its data on it, so the plan never moves an instance:
+
+    * ``members``: the labelled nodes now (placement order: ``candidates`` order, then the others);
+    * ``add``: unlabelled ``candidates`` to label, in inventory order, ready ones only, until ``replicas``
+      members remain after the removals;
+    * ``remove``: members to unlabel one at a time, in this order: inventory hosts no longer in
+      ``candidates`` (retired hosts), then members beyond ``replicas`` -- those swarm cannot run first,
+      then the last in inventory order;
+    * ``target``: the members after the plan; ``expected``: how many of them can run an instance now
+      (the cluster size to verify); ``down``: target members that cannot (their data waits on them);
+    * ``short``: why ``replicas`` cannot be reached (too few ready candidates), else None.
+
+    ``nodes``: ``node_summary``; ``candidates``: node IDs of the aerospike_nodes hosts in inventory order;
+    ``managed``: node IDs of every inventory host of the play (nodes outside the inventory are never
+    labelled or unlabelled, but a labelled one counts as a member).
+    """
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 1:
+        raise OpsError("aerospike_replicas %r must be a whole number of at least 1" % (replicas,))
+    by_id = dict((n["id"], n) for n in nodes)
+    missing = [c for c in candidates if c not in by_id]
+    if missing:
+        raise OpsError("swarm node(s) %s of the aerospike_nodes hosts are not in the swarm's node list: join them "
+                       "first" % ", ".join(missing))
+    order = dict((node_id, i) for i, node_id in enumerate(candidates))
+    members = sorted((n["id"] for n in nodes if n["labelled"]),
+                     key=lambda i: (i not in order, order.get(i, 0), by_id[i]["hostname"]))
+    retired = [i for i in members if i not in order and i in set(managed)]
+    keep = [i for i in members if i not in retired]
+    excess = len(keep) - replicas
+    remove = list(retired)
+    if excess > 0:
+        # Members swarm cannot run an instance on first, then the last in inventory order.
+        by_preference = [i for i in reversed(keep) if not by_id[i]["ready"]] + [i for i in reversed(keep)
+                                                                                  if by_id[i]["ready"]]
+        remove += by_preference[:excess]
+    keep = [i for i in keep if i not in remove]
+    add, short = [], None
+    if len(keep) < replicas:
+        free = [c for c in candidates if c not in members]
+        ready = [c for c in free if by_id[c]["ready"]]
+        add = ready[:replicas - len(keep)]
+        if len(keep) + len(add) < replicas:
+            not_ready = [_describe(by_id[c]) for c in free if not by_id[c]["ready"]]
+            short = ("%d Aerospike instances need as many labelled hosts, but only %d can run one (%d labelled, %d more "
+                     "ready in aerospike_nodes)%s. Bring the hosts back, add hosts to aerospike_nodes, or lower "
+                     "aerospike_replicas" % (replicas, len(keep) + len(add), len(keep), len(add),
+                                             (": not ready: " + ", ".join(not_ready)) if not_ready else ""))
+    target = keep + add
+    return {
+        "members": members,
+        "add": add,
+        "remove": remove,
+        "target": target,
+        "expected": len([i for i in target if by_id[i]["ready"]]),
+        "down": [_describe(by_id[i]) for i in target if not by_id[i]["ready"]],
+        "short": short,
+        "hostnames": dict((n["id"], n["hostname"]) for n in nodes),
+    }
 
 
 def service_state(services, name):
@@ -137,27 +202,32 @@ def service_state(services, name):
         replicated = _labels(spec, "Mode").get("Replicated")
         return {
             "exists": True,
+            "mode": "replicated" if replicated is not None else ("global" if "Global" in (spec.get("Mode") or {})
+                                                                 else None),
             "id": service.get("ID", "")[:12],
             "full_id": service.get("ID"),
             "replicas": (replicated or {}).get("Replicas"),
             "spec_hash": _labels(spec, "TaskTemplate", "ContainerSpec", "Labels").get(SPEC_LABEL),
             "stack_hash": (spec.get("Labels") or {}).get(STACK_LABEL),
             "image": _labels(spec, "TaskTemplate", "ContainerSpec").get("Image"),
+            "volumes": [m.get("Source") for m in _labels(spec, "TaskTemplate", "ContainerSpec").get("Mounts") or ()
+                        if m.get("Type") == "volume"],
             "update_state": (service.get("UpdateStatus") or {}).get("State"),
             "update_delay_ns": _labels(spec, "UpdateConfig").get("Delay"),
         }
-    return {"exists": False, "id": None, "full_id": None, "replicas": None, "spec_hash": None, "stack_hash": None, "image": None,
+    return {"exists": False, "mode": None, "id": None, "full_id": None, "replicas": None, "volumes": [], "spec_hash": None, "stack_hash": None, "image": None,
             "update_state": None, "update_delay_ns": None}
 
 
-def stack_state(probe, services, network, spec_hashes):
+def stack_state(probe, services, network, spec_hashes, label=None):
     """Services and tasks of the stack from the role's state probe.
 
     ``probe``: the registered result of the probe command (``rc``, ``stdout`` = ``{"services": [...],
     "tasks": [...]}``) or that JSON already decoded. ``services``: ``{"aerospike": name, "discovery":
-    name}``; ``spec_hashes``: the desired spec hash of each. Returns ``{"aerospike": service_state,
-    "discovery": service_state, "tasks": summary, "discovery_tasks": summary, "probe_error": None or
-    why the probe could not be read}`` -- never raises for a failed probe, so it can be polled.
+    name}``; ``spec_hashes``: the desired spec hash of each; ``label``: the placement label. Returns
+    ``{"aerospike": service_state, "discovery": service_state, "tasks": summary, "discovery_tasks":
+    summary, "nodes": node_summary (when the probe read the nodes), "probe_error": None or why the probe
+    could not be read}`` -- never raises for a failed probe, so it can be polled.
     """
     raw, error = probe, None
     if isinstance(probe, dict) and "rc" in probe:
@@ -173,25 +243,33 @@ def stack_state(probe, services, network, spec_hashes):
     if error is None and (not isinstance(raw, dict) or not isinstance(raw.get("services"), list)
                           or not isinstance(raw.get("tasks"), list)):
         error = "the state probe's output has no 'services' and 'tasks' lists"
+    if error is None and not isinstance(raw.get("nodes", []), list):
+        error = "the state probe's 'nodes' is not a list"
     if error is not None:
         raw = {"services": [], "tasks": []}
     result = {"probe_error": error}
-    for label in ("aerospike", "discovery"):
-        result[label] = service_state(raw["services"], services[label])
-    result["tasks"] = _tasks_of(raw, result["aerospike"], network, spec_hashes.get("aerospike"))
-    result["discovery_tasks"] = _tasks_of(raw, result["discovery"], network, spec_hashes.get("discovery"))
+    for name in ("aerospike", "discovery"):
+        result[name] = service_state(raw["services"], services[name])
+    result["nodes"] = node_summary(raw.get("nodes") or [], label or "")
+    hostnames = dict((n["id"], n["hostname"]) for n in result["nodes"])
+    result["tasks"] = _tasks_of(raw, result["aerospike"], network, spec_hashes.get("aerospike"), hostnames)
+    result["discovery_tasks"] = _tasks_of(raw, result["discovery"], network, spec_hashes.get("discovery"), hostnames)
     return result
 
 
-def _tasks_of(raw, service, network, spec_hash):
+def _tasks_of(raw, service, network, spec_hash, hostnames):
     if not service["exists"]:
         return summarize_tasks([], network, spec_hash)
     full_id = service["full_id"]
-    return summarize_tasks(raw["tasks"], network, spec_hash, service_id=full_id)
+    return summarize_tasks(raw["tasks"], network, spec_hash, service_id=full_id, hostnames=hostnames)
 
 
-def converged(state, replicas):
-    """Whether the stack runs as desired: ``{"done": bool, "waiting_for": [...]}`` (what is still missing)."""
+def converged(state, replicas, nodes=None):
+    """Whether the stack runs as desired: ``{"done": bool, "waiting_for": [...]}`` (what is still missing).
+
+    ``replicas``: how many instances must run (the placement plan's ``expected``); ``nodes``: the node IDs
+    that must each run one (the plan's ready ``target``), when known.
+    """
     waiting = []
     tasks = state["tasks"]
     if state.get("probe_error"):
@@ -207,6 +285,11 @@ def converged(state, replicas):
             waiting.append("%d Aerospike task(s) still run an older spec" % stale)
         if tasks["running"] and len(tasks["addresses"]) != tasks["running"]:
             waiting.append("running Aerospike tasks without an address on the stack network")
+        running_on = set(t["node_id"] for t in tasks["tasks"] if t["state"] == "running")
+        hostnames = dict((n["id"], n["hostname"]) for n in state.get("nodes") or ())
+        for node_id in nodes or ():
+            if node_id not in running_on:
+                waiting.append("no Aerospike instance running on %s yet" % hostnames.get(node_id, node_id))
     discovery = state["discovery_tasks"]
     if not state["discovery"]["exists"]:
         waiting.append("the discovery service does not exist")
@@ -227,38 +310,26 @@ def rollout_progress(tasks, replicas, outdated_at_most):
             and len(tasks["addresses"]) == replicas)
 
 
-def deploy_action(desired, aerospike, discovery, tasks, allow_scale_down=False):
+def deploy_action(desired, aerospike, discovery, tasks):
     """What the deploy has to do: ``{"action": none|create|update|rollout, "reasons": [...]}``.
 
-    ``desired``: the ``build_stack`` result plus ``replicas``. ``aerospike`` / ``discovery``: from
-    ``service_state``; ``tasks``: ``summarize_tasks`` of the Aerospike service against the desired spec
-    hash. A running cluster whose tasks run another spec needs a ``rollout`` (one task at a time, the
-    cluster verified between tasks). Raises OpsError when the replica count would drop and
-    ``allow_scale_down`` is false: removing nodes is the scale playbook's job, one node at a time.
+    ``desired``: the ``build_stack`` result. ``aerospike`` / ``discovery``: from ``service_state``;
+    ``tasks``: ``summarize_tasks`` of the Aerospike service against the desired spec hash. A running
+    cluster whose tasks run another spec needs a ``rollout`` (one task at a time, the cluster verified
+    between tasks). Raises OpsError for a service this version cannot change in place (see
+    ``check_service_mode``).
     """
-    replicas = desired["replicas"]
     reasons = []
     if not aerospike["exists"]:
         return {"action": "create", "reasons": ["service %s does not exist yet" % desired["services"]["aerospike"]]}
-    current = aerospike["replicas"]
-    if current is not None and replicas < current and not allow_scale_down:
-        raise OpsError(
-            "aerospike_replicas is %d but %s runs %d replicas: the role never removes nodes as a side effect. "
-            "Scale down with playbooks/scale.yml -e aerospike_replicas=%d (one node at a time, verified), then set "
-            "aerospike_replicas: %d in the inventory"
-            % (replicas, desired["services"]["aerospike"], current, replicas, replicas)
-        )
+    check_service_mode(aerospike, desired["services"]["aerospike"])
     if aerospike["spec_hash"] != desired["aerospike_spec_hash"]:
         reasons.append("the Aerospike task spec changed (%s -> %s)" % (aerospike["spec_hash"],
                                                                        desired["aerospike_spec_hash"]))
     if tasks["outdated"]:
         reasons.append("%d Aerospike task(s) run an older spec" % tasks["outdated"])
     if reasons and tasks["running"] > 0:
-        if current != replicas:
-            reasons.append("replicas %s -> %d" % (current, replicas))
         return {"action": "rollout", "reasons": reasons}
-    if current != replicas:
-        reasons.append("replicas %s -> %d" % (current, replicas))
     if aerospike["stack_hash"] != desired["stack_hash"]:
         reasons.append("the stack file changed")
     if not discovery["exists"]:
@@ -266,6 +337,48 @@ def deploy_action(desired, aerospike, discovery, tasks, allow_scale_down=False):
     elif discovery["spec_hash"] != desired["discovery_spec_hash"] or discovery["stack_hash"] != desired["stack_hash"]:
         reasons.append("the discovery service changed")
     return {"action": "update" if reasons else "none", "reasons": reasons}
+
+
+def check_service_mode(aerospike, name):
+    """Raise OpsError for an Aerospike service this version cannot change in place (see ``service_mode_problem``)."""
+    problem = service_mode_problem(aerospike, name)
+    if problem:
+        raise OpsError(problem)
+
+
+def service_mode_problem(aerospike, name):
+    """Why an existing Aerospike service cannot be taken over (None when it can): a service of aerostack.swarm 0.1
+    (replicated, a volume per task slot). A service's mode cannot change in place, and the 0.1 layout lost persistent
+    data whenever swarm moved a slot to another host; the message names the documented way over.
+    """
+    if aerospike.get("exists") and aerospike.get("mode") == "replicated":
+        return (
+            "%s is a replicated service of aerostack.swarm 0.1 (a data volume per task slot, which swarm moves between "
+            "hosts); 0.2 runs one instance per labelled host (a global service) and a service cannot change its mode "
+            "in place. Nothing was changed. Move the data over as docs/aerospike.md 'Upgrading from 0.1' describes "
+            "(asbackup, teardown, deploy, asrestore)" % name
+        )
+    return None
+
+
+def placement_refusal(plan, replicas, service, scaling=False):
+    """Why a run must not apply ``plan`` (None when it may).
+
+    Outside ``scale.yml`` the role never removes an instance: fewer hosts is a scale-down, one verified step
+    at a time. Any run refuses a size it cannot reach.
+    """
+    hostnames = plan["hostnames"]
+    if plan["remove"] and not scaling:
+        names = ", ".join(hostnames.get(i, i) for i in plan["remove"])
+        return (
+            "aerospike_replicas is %d but %d host(s) run an instance of %s (%s); the role never removes an instance "
+            "as a side effect (%s would lose its instance). Scale down with playbooks/scale.yml -e aerospike_replicas=%d "
+            "(one host at a time, verified; it also retires hosts taken out of aerospike_nodes), then set "
+            "aerospike_replicas: %d in the inventory"
+            % (replicas, len(plan["members"]), service, ", ".join(hostnames.get(i, i) for i in plan["members"]), names,
+               replicas, replicas)
+        )
+    return plan["short"]
 
 
 def scale_steps(current, target, min_replicas=1):
@@ -309,8 +422,13 @@ def is_simulator(node):
     return bool(text) and not (text.startswith("error") or text.startswith("fail"))
 
 
-def status_rows(nodes, tasks=None):
-    """One row per node for people and for JSON, joined with the swarm task (slot, node) by address."""
+def status_rows(nodes, tasks=None, members=None, volume=None):
+    """One row per instance for people and for JSON: each answering node joined with its swarm task (host,
+    swarm node) by address, then one row per labelled host that runs no instance (``members``: the
+    placement's nodes from ``node_summary``), saying why and where its data waits.
+
+    ``volume``: the name of the local data volume on each host when a namespace is persistent, else None.
+    """
     by_address = {}
     for task in (tasks or {}).get("tasks", ()):
         if task.get("address"):
@@ -323,8 +441,10 @@ def status_rows(nodes, tasks=None):
         namespaces = node.get("namespaces") or {}
         rows.append({
             "address": address,
-            "slot": task.get("slot"),
+            "host": task.get("host"),
             "swarm_node": task.get("node_id"),
+            "volume": volume if task else None,
+            "missing": None,
             "reachable": bool(node.get("reachable")),
             "error": node.get("error"),
             "node_id": node.get("node_id"),
@@ -337,7 +457,22 @@ def status_rows(nodes, tasks=None):
             "objects": dict((ns, (facts or {}).get("objects")) for ns, facts in sorted(namespaces.items())),
             "mesh_seeds": node.get("mesh_seeds") or [],
         })
-    rows.sort(key=lambda r: (r["slot"] is None, r["slot"] or 0, r["address"]))
+    running_on = set(t.get("node_id") for t in (tasks or {}).get("tasks", ()) if t.get("state") == "running")
+    for member in members or ():
+        if member["id"] in running_on:
+            continue
+        why = ("host %s (%s/%s)" % ("down" if member.get("state") != "ready" else "not taking tasks",
+                                    member.get("state"), member.get("availability")))
+        if member.get("ready"):
+            why = "no running instance yet"
+        where = ("its data waits in volume %s there" % volume) if volume else "its in-memory data is on the other nodes"
+        rows.append({
+            "address": None, "host": member["hostname"], "swarm_node": member["id"], "volume": volume,
+            "missing": "%s; %s" % (why, where), "reachable": False, "error": None, "node_id": None, "build": None,
+            "simulator": None, "cluster_size": None, "cluster_key": None, "cluster_integrity": None,
+            "migrations_remaining": None, "objects": {}, "mesh_seeds": [],
+        })
+    rows.sort(key=lambda r: (r["host"] is None, r["host"] or "", r["address"] or ""))
     return rows
 
 
@@ -351,18 +486,23 @@ def _cell(value):
 
 def status_table(rows, cluster=None):
     """A fixed-width table a person reads at a glance, plus a verdict line. Returns a list of lines."""
-    header = ["SLOT", "NODE", "ADDRESS", "BUILD", "SIZE", "KEY", "INTEGRITY", "MIGRATIONS", "OBJECTS"]
+    with_volume = any(row.get("volume") for row in rows)
+    header = ["HOST"] + (["VOLUME"] if with_volume else []) + ["NODE", "ADDRESS", "BUILD", "SIZE", "KEY", "INTEGRITY",
+                                                              "MIGRATIONS", "OBJECTS"]
     table = [header]
     for row in rows:
+        first = [_cell(row.get("host"))] + ([_cell(row.get("volume"))] if with_volume else [])
+        if row.get("missing"):
+            table.append(first + ["-", "-", "MISSING", "-", "-", "-", "-", row["missing"]])
+            continue
         if not row["reachable"]:
-            table.append([_cell(row["slot"]), "-", row["address"], "UNREACHABLE", "-", "-", "-", "-",
-                          row.get("error") or ""])
+            table.append(first + ["-", row["address"], "UNREACHABLE", "-", "-", "-", "-", row.get("error") or ""])
             continue
         build = _cell(row["build"]) + (" (simulator)" if row["simulator"] else "")
         objects = " ".join("%s=%s" % (ns, _cell(count)) for ns, count in row["objects"].items()) or "-"
-        table.append([_cell(row["slot"]), _cell(row["node_id"]), row["address"], build, _cell(row["cluster_size"]),
-                      _cell(row["cluster_key"]), _cell(row["cluster_integrity"]),
-                      _cell(row["migrations_remaining"]), objects])
+        table.append(first + [_cell(row["node_id"]), row["address"], build, _cell(row["cluster_size"]),
+                              _cell(row["cluster_key"]), _cell(row["cluster_integrity"]),
+                              _cell(row["migrations_remaining"]), objects])
     widths = [max(len(r[i]) for r in table) for i in range(len(header) - 1)]
     lines = []
     for r in table:
@@ -373,6 +513,11 @@ def status_table(rows, cluster=None):
                          % (cluster.get("size"), cluster.get("cluster_key"), cluster.get("migrations_remaining")))
         else:
             lines.append("cluster: NOT STABLE: " + "; ".join(cluster.get("problems") or ["unknown"]))
+    missing = [row for row in rows if row.get("missing")]
+    if missing:
+        lines.append("missing: %d labelled host(s) run no instance: %s. A host that comes back runs its instance "
+                     "again by itself; to replace a host for good see docs/aerospike.md"
+                     % (len(missing), "; ".join("%s: %s" % (row["host"], row["missing"]) for row in missing)))
     if any(row.get("simulator") for row in rows):
         lines.append("(simulator) marks nodes that are the aerostack test simulator, not an Aerospike server")
     return lines

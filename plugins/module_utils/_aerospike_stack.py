@@ -10,10 +10,16 @@ the names of its swarm configs and three hashes:
   is a new config that the next deploy switches to (a swarm config cannot be changed in place), and
   the old ones can be removed once no task uses them;
 * ``aerospike_spec_hash`` / ``discovery_spec_hash`` cover what a task runs (image, command, configs,
-  limits, placement, ...) but not the replica count or the update policy. They are set as a container
+  limits, placement, ...) but not the update policy. They are set as a container
   label, so each task says which spec it runs: that is how a rolling update is followed task by task;
-* ``stack_hash`` covers the whole file and is set as a service label: equal hashes and equal replica
-  counts mean a deploy would change nothing (honest ``changed`` detection).
+* ``stack_hash`` covers the whole file and is set as a service label: equal hashes mean a deploy would
+  change nothing (honest ``changed`` detection).
+
+The Aerospike service is ``global`` and constrained to the nodes that carry the placement label: each
+labelled host runs exactly one instance, and a replaced instance always starts on the same host with the
+same local volume (``<stack>_aerospike-data``), so a persistent namespace finds its own data after a
+restart, a crash or a full outage. The cluster size is the number of labelled hosts; the role labels and
+unlabels them (see ``_aerospike_ops.placement_plan``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ CONF_TARGET = "/etc/aerostack/aerospike.conf"
 DISCOVERY_ROOT = "/opt/aerostack"
 MODULE_UTILS_DIR = DISCOVERY_ROOT + "/ansible_collections/aerostack/swarm/plugins/module_utils"
 DATA_TARGET = "/opt/aerospike/data"
+#: The hostname template of an instance: the host it is bound to.
+HOSTNAME_TEMPLATE = "aerospike-{{.Node.Hostname}}"
 SPEC_LABEL = "aerostack.spec-hash"
 STACK_LABEL = "aerostack.stack-hash"
 #: Set only while a rolling update is released task by task: a new value is a change of the service
@@ -76,6 +84,11 @@ def network_name(stack):
     return "%s_aerospike" % stack
 
 
+def volume_name(stack):
+    """The local volume that holds an instance's persistent namespaces on its host (one per host)."""
+    return "%s_aerospike-data" % stack
+
+
 def check_spec(spec, files):
     """Problems with a stack spec, each naming the setting and the fix."""
     problems = []
@@ -90,9 +103,6 @@ def check_spec(spec, files):
     nofile = spec.get("nofile")
     if isinstance(nofile, bool) or not isinstance(nofile, int) or nofile < 1024:
         problems.append("aerospike_nofile %r must be a whole number of at least 1024" % (nofile,))
-    replicas = spec.get("replicas")
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        problems.append("the replica count %r must be a whole number" % (replicas,))
     command = spec.get("command")
     if not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command):
         problems.append("aerospike_command must be a non-empty list of strings")
@@ -130,19 +140,17 @@ def build_stack(spec, files):
     aerospike = {
         "image": spec["image"],
         "command": list(spec["command"]),
-        "hostname": "aerospike-{{.Task.Slot}}",
+        "hostname": HOSTNAME_TEMPLATE,
         "environment": dict((str(k), str(v)) for k, v in sorted((spec.get("env") or {}).items())),
         "configs": [{"source": config_key(CONF_FILE), "target": CONF_TARGET, "mode": 0o444}],
         "networks": ["aerospike"],
         "ulimits": {"nofile": {"soft": spec["nofile"], "hard": spec["nofile"]}},
         "stop_grace_period": spec["stop_grace_period"],
         "deploy": {
-            "mode": "replicated",
-            "replicas": spec["replicas"],
+            "mode": "global",
             "endpoint_mode": "dnsrr",
             "placement": {
                 "constraints": ["node.labels.%s == true" % spec.get("placement_label", "aerostack.aerospike")],
-                "max_replicas_per_node": 1,
             },
             "restart_policy": {"condition": "any", "delay": "0s"},
             "update_config": {
@@ -162,7 +170,7 @@ def build_stack(spec, files):
     volumes = None
     if spec.get("persistent"):
         aerospike["volumes"] = [{"type": "volume", "source": "data", "target": DATA_TARGET}]
-        volumes = {"data": {"name": "%s_aerospike-data-{{.Task.Slot}}" % stack}}
+        volumes = {"data": {"name": volume_name(stack)}}
 
     discovery_spec = spec["discovery"]
     discovery_command = [
@@ -206,7 +214,7 @@ def build_stack(spec, files):
     spec_hashes = {}
     for label, service in (("aerospike", aerospike), ("discovery", discovery)):
         task_part = copy.deepcopy(service)
-        for key in ("replicas", "update_config", "rollback_config"):
+        for key in ("update_config", "rollback_config"):
             task_part["deploy"].pop(key, None)
         task_part["config_names"] = [configs[c["source"]]["name"] for c in service["configs"]]
         spec_hashes[label] = _hash_of(task_part)

@@ -86,8 +86,14 @@ def _namespace_facts(value):
     return facts
 
 
-def node_facts(address, answers, namespaces=None, expected_size=None, migrations_done=True, extra=()):
-    """Facts of one node from the answers to ``node_commands(...)`` (raw values, errors included)."""
+def node_facts(address, answers, namespaces=None, expected_size=None, migrations_done=True, extra=(),
+               own_namespaces=False):
+    """Facts of one node from the answers to ``node_commands(...)`` (raw values, errors included).
+
+    A namespace of ``namespaces`` the node lacks is a missing namespace, unless ``own_namespaces``: then
+    only the namespaces the node reports itself (and that were asked for) are checked -- a rolling
+    namespace change, where nodes on the old and the new configuration differ.
+    """
     def value(command):
         raw = answers.get(command)
         return None if raw is None or is_error(raw) else raw
@@ -132,7 +138,10 @@ def node_facts(address, answers, namespaces=None, expected_size=None, migrations
     facts["namespace_names"] = parse_list(value("namespaces") or "")
     facts["namespaces"] = {}
     facts["missing_namespaces"] = []
-    for ns in namespaces or facts["namespace_names"]:
+    checked = namespaces or facts["namespace_names"]
+    if own_namespaces:
+        checked = [ns for ns in facts["namespace_names"] if namespaces is None or ns in namespaces]
+    for ns in checked:
         raw = answers.get("namespace/%s" % ns)
         ns_facts = _namespace_facts(raw) if raw is not None and not is_error(raw) else None
         if ns_facts is None:

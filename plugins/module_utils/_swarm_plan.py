@@ -425,7 +425,7 @@ def plan_swarm(hosts, reports, settings=None):
 
     ``hosts``: the ``swarm`` group in inventory order. ``reports``: per host, the dict the role
     collects (``reachable``, ``info`` = the ``swarm_info`` result, ``network``, ``advertise_addr``,
-    ``advertise_interface``, ``labels``, ``availability``, ``aerospike``). ``settings``:
+    ``advertise_interface``, ``labels``, ``availability``). ``settings``:
     ``pinned_managers``, ``pinned_workers``, ``managers_max``, ``replace_lost_managers``,
     ``cluster_id``, ``force_rejoin``.
 
@@ -445,6 +445,12 @@ def plan_swarm(hosts, reports, settings=None):
 
     reachable = [h for h in hosts if (reports.get(h) or {}).get("reachable")]
     unreachable = [h for h in hosts if h not in reachable]
+    for name in hosts:
+        if AEROSPIKE_LABEL in ((reports.get(name) or {}).get("labels") or {}):
+            problems.append(
+                "%s: swarm_node_labels must not set %s: that label places an Aerospike instance (with its data) on the "
+                "host, and only the aerospike role sets or removes it, one verified step at a time. Put the host in the "
+                "aerospike_nodes group instead" % (name, AEROSPIKE_LABEL))
     infos = {h: (reports[h].get("info") or {}) for h in reachable}
 
     # Docker present, advertise address valid.
@@ -764,16 +770,14 @@ def _is_lost(node):
 def node_spec(report):
     """Labels and availability the role manages for one host.
 
-    The role owns the ``aerostack.aerospike`` label: set on ``aerospike_nodes`` hosts, removed from
-    the others. Keys from ``swarm_node_labels`` are added or updated; other labels are left alone.
-    Availability is changed only when ``swarm_node_availability`` is set.
+    Keys from ``swarm_node_labels`` are added or updated; other labels are left alone. The
+    ``aerostack.aerospike`` label is never touched here: it says which hosts run an Aerospike instance,
+    and only the aerospike role sets and removes it (one verified step at a time; see ``plan_swarm``,
+    which refuses it in ``swarm_node_labels``). Availability is changed only when
+    ``swarm_node_availability`` is set.
     """
-    labels = dict((str(k), str(v)) for k, v in (report.get("labels") or {}).items())
+    labels = dict((str(k), str(v)) for k, v in (report.get("labels") or {}).items() if str(k) != AEROSPIKE_LABEL)
     absent = []
-    if report.get("aerospike"):
-        labels[AEROSPIKE_LABEL] = "true"
-    elif AEROSPIKE_LABEL not in labels:
-        absent.append(AEROSPIKE_LABEL)
     availability = str(report.get("availability") or "").strip() or None
     return {"labels": labels, "labels_absent": absent, "availability": availability}
 

@@ -27,6 +27,17 @@ options:
         round trip).
     type: list
     elements: str
+  namespace_check:
+    description:
+      - V(all) checks every node for every namespace of O(namespaces) (or, when that is omitted, of all the
+        namespaces any node reports); a node without one is a problem.
+      - V(own) checks each node only for the namespaces it reports itself. Use it during a rolling namespace change
+        (a namespace added, removed or changed), where nodes on the old and on the new configuration legitimately
+        differ; verify with V(all) once every node runs the new configuration.
+    type: str
+    choices: [all, own]
+    default: all
+    version_added: 0.2.0
   commands:
     description:
       - Extra raw info commands to send to every node in the same request; their raw answers are returned per node
@@ -302,8 +313,11 @@ def gather(params):
                     namespaces = _discover_namespaces(clients, executor)
                 commands = node_commands(namespaces, expected, migrations_done, params["commands"])
 
+                own = params["namespace_check"] == "own"
+
                 def build(address, answers):
-                    return node_facts(address, answers, namespaces, expected, migrations_done, params["commands"])
+                    return node_facts(address, answers, namespaces, expected, migrations_done, params["commands"],
+                                      own_namespaces=own)
 
                 if wait_for:
                     nodes, summary, polls = wait_stable(
@@ -331,6 +345,7 @@ def argument_spec():
     spec = target_argument_spec()
     spec.update(
         namespaces=dict(type="list", elements="str"),
+        namespace_check=dict(type="str", choices=["all", "own"], default="all"),
         commands=dict(type="list", elements="str", default=[]),
         allow_unreachable=dict(type="bool", default=False),
         wait_for=dict(

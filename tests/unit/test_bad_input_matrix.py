@@ -208,6 +208,14 @@ def raised(error_type, func, *args, **kwargs):
     return str(err.value)
 
 
+def _members(count, labelled=None, down=()):
+    """node_summary rows of lab1..lab<count>; the first ``labelled`` (all by default) carry the placement label."""
+    labelled = count if labelled is None else labelled
+    return [{"id": "lab%d" % i, "hostname": "lab%d" % i, "labelled": i <= labelled, "ready": "lab%d" % i not in down,
+             "state": "down" if "lab%d" % i in down else "ready", "availability": "active", "role": "manager"}
+            for i in range(1, count + 1)]
+
+
 # Reports of five hosts for the whole swarm plan (as the role collects them), lab1-3 managers of CLUSTER.
 CLUSTER = "k3qmn8wq1v0l5y2w9x7c6b4a1"
 
@@ -222,7 +230,7 @@ def _node(host, role="worker", state="ready", node_id=None):
 def _report(host, state="active", manager=False, cluster=CLUSTER, nodes=None, docker=True, **extra):
     swarm = {"local_state": state, "node_id": "id-" + host, "is_manager": manager, "cluster_id": cluster,
              "error": extra.pop("swarm_error", None), "remote_managers": [], "hostname": host}
-    report = {"reachable": True, "address": "172.30.0.1%s" % host[-1], "labels": {}, "aerospike": False,
+    report = {"reachable": True, "address": "172.30.0.1%s" % host[-1], "labels": {},
               "info": {"docker": {"available": docker, "error": None if docker else (
                   "Docker engine at unix:///var/run/docker.sock: GET /info failed: [Errno 2] No such file or "
                   "directory (is the engine running, and may this user use its socket?)")},
@@ -388,6 +396,7 @@ PRODUCERS = {
     "V-30": lambda: swarm_refusal(lambda reports, nodes: None, {"cluster_id": "nosuchcluster"}, first=True),
     "V-31": lambda: swarm_refusal(_no_leader),
     "V-32": lambda: swarm_refusal(lambda reports, nodes: reports.update(lab4={"missing": True})),
+    "V-72": lambda: swarm_refusal(lambda reports, nodes: reports["lab2"].update(labels={"aerostack.aerospike": "true"})),
     # --- the aerospike role's preflight -----------------------------------------------------------------------
     "V-41": lambda: conf_problem(deployment={"replicas": 0}),
     "V-42": lambda: conf_problem(namespace={"replication_factor": 3}, deployment={"replicas": 2, "eligible": 3}),
@@ -414,8 +423,10 @@ PRODUCERS = {
     "V-61": lambda: raised(ops.OpsError, ops.scale_steps, 3, 0),
     "V-62": lambda: conf_problem(logging=[{"sink": "stdout", "contexts": {"any": "info"}}]),
     "V-33": lambda: raised(plan.SwarmError, plan.check_quorum, ["lab1", "lab2", "lab3"], ["lab2", "lab3"]),
-    "V-67": lambda: raised(ops.OpsError, ops.deploy_action, {"replicas": 2, "services": {
-        "aerospike": "aerostack_aerospike"}}, {"exists": True, "replicas": 3}, {"exists": True}, {}),
+    "V-67": lambda: ops.placement_refusal(ops.placement_plan(_members(3), [], [], 2), 2, "aerostack_aerospike"),
+    "V-69": lambda: ops.service_mode_problem({"exists": True, "mode": "replicated"}, "aerostack_aerospike"),
+    "V-71": lambda: ops.placement_plan(_members(5, labelled=3, down=["lab4"]), ["lab%d" % i for i in range(1, 6)], [],
+                                       5)["short"],
     # --- module arguments ----------------------------------------------------------------------------------------
     "M-01": lambda: facts({"nodes": []}),
     "M-02": lambda: facts({"nodes": ["10.0.0.1:0"]}),

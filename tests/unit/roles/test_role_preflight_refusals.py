@@ -240,8 +240,8 @@ def test_swarm_role_argument_spec_refuses_a_manager_cap_that_is_not_a_number(ref
 def test_aerospike_preflight_refuses_more_replicas_than_aerospike_hosts(refusals):
     assert _refused(refusals, "aerospike_replicas", "Refuse settings the server or the stack would reject") == [
         "Aerospike preflight refused the settings (nothing was changed):",
-        "aerospike_replicas is 6 but only 1 host(s) are in the aerospike_nodes group; each host runs at most one "
-        "Aerospike task (max_replicas_per_node 1): add hosts to aerospike_nodes or lower aerospike_replicas"]
+        "aerospike_replicas is 6 but only 1 host(s) are in the aerospike_nodes group; each host runs one Aerospike "
+        "instance, bound to it with its data: add hosts to aerospike_nodes or lower aerospike_replicas"]
 
 
 def test_aerospike_preflight_refuses_a_key_8x_no_longer_accepts(refusals):

@@ -27,7 +27,8 @@ def test_every_filter_is_exposed_under_its_name():
     filters = plugin.FilterModule().filters()
     assert set(filters) == {
         "aerospike_conf", "aerospike_preflight", "aerospike_settings_facts", "aerospike_engine_nofile_problem",
-        "aerospike_stack", "aerospike_tasks", "aerospike_label_plan", "aerospike_service_state",
+        "aerospike_stack", "aerospike_tasks", "aerospike_placement", "aerospike_placement_refusal",
+        "aerospike_service_mode_problem", "aerospike_service_state",
         "aerospike_stack_state", "aerospike_converged", "aerospike_rollout_progress", "aerospike_deploy_action",
         "aerospike_scale_steps", "aerospike_departed", "aerospike_status_rows", "aerospike_status_table",
     }

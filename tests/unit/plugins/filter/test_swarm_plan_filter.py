@@ -14,7 +14,7 @@ def _report(host, index):
         "info": {"docker": {"available": True}, "swarm": {"local_state": "inactive"}, "nodes": None,
                  "network": {"addresses": ["198.19.30.1%d" % index], "interfaces": {"eth0": ["198.19.30.1%d" % index]},
                              "default": "198.19.30.1%d" % index}},
-        "labels": {}, "aerospike": True,
+        "labels": {},
     }
 
 

@@ -187,7 +187,7 @@ def test_default_proto_fd_max_is_checked_when_not_set():
 def test_more_replicas_than_eligible_hosts_is_refused():
     errors = deployment(replicas=4, eligible=3)["errors"]
     assert errors == ["aerospike_replicas is 4 but only 3 host(s) are in the aerospike_nodes group; each host runs "
-                      "at most one Aerospike task (max_replicas_per_node 1): add hosts to aerospike_nodes or lower "
+                      "one Aerospike instance, bound to it with its data: add hosts to aerospike_nodes or lower "
                       "aerospike_replicas"]
 
 

@@ -28,7 +28,6 @@ SPEC = {
     "image": "aerospike/aerospike-server:8.1.2.0",
     "command": ["asd", "--config-file", "/etc/aerostack/aerospike.conf"],
     "env": {"AEROSPIKE_TELEMETRY": "FALSE"},
-    "replicas": 3,
     "nofile": 65536,
     "stop_grace_period": "30s",
     "update_delay": "10s",
@@ -54,12 +53,12 @@ def test_the_server_service_follows_the_swarm_facts():
     service = build()["stack"]["services"]["aerospike"]
     deploy = service["deploy"]
     assert deploy["endpoint_mode"] == "dnsrr"
-    assert deploy["replicas"] == 3
-    assert deploy["placement"] == {"constraints": ["node.labels.aerostack.aerospike == true"],
-                                   "max_replicas_per_node": 1}
+    # One instance on every labelled host, and only there: a replaced task starts on the same host (its data).
+    assert deploy["mode"] == "global" and "replicas" not in deploy
+    assert deploy["placement"] == {"constraints": ["node.labels.aerostack.aerospike == true"]}
+    assert service["hostname"] == "aerospike-{{.Node.Hostname}}"
     assert deploy["restart_policy"] == {"condition": "any", "delay": "0s"}
     assert deploy["update_config"]["parallelism"] == 1 and deploy["update_config"]["order"] == "stop-first"
-    assert service["hostname"] == "aerospike-{{.Task.Slot}}"
     assert service["ulimits"] == {"nofile": {"soft": 65536, "hard": 65536}}
     assert service["stop_grace_period"] == "30s"
     assert service["networks"] == ["aerospike"]
@@ -132,17 +131,18 @@ def test_the_mounted_layout_lets_the_program_import_the_collection_modules(tmp_p
     assert "--audit-interval" in done.stdout
 
 
-def test_persistent_namespaces_get_a_volume_per_task_slot():
+def test_persistent_namespaces_keep_their_data_in_one_local_volume_per_host():
     result = build(persistent=True)
     service = result["stack"]["services"]["aerospike"]
     assert service["volumes"] == [{"type": "volume", "source": "data", "target": "/opt/aerospike/data"}]
-    assert result["stack"]["volumes"] == {"data": {"name": "aerostack_aerospike-data-{{.Task.Slot}}"}}
+    # The same name on every host: a local volume, so each host's instance finds its own data and no other.
+    assert result["stack"]["volumes"] == {"data": {"name": "aerostack_aerospike-data"}}
+    assert "{{" not in yaml.safe_dump(result["stack"]["volumes"])
     assert "volumes" not in build()["stack"]
 
 
-def test_spec_hash_follows_what_a_task_runs_not_replicas_or_update_pace():
+def test_spec_hash_follows_what_a_task_runs_not_the_update_pace():
     base = build()
-    assert build(replicas=5)["aerospike_spec_hash"] == base["aerospike_spec_hash"]
     assert build(update_delay="31536000s")["aerospike_spec_hash"] == base["aerospike_spec_hash"]
     assert build(image="aerospike/aerospike-server:8.1.2.1")["aerospike_spec_hash"] != base["aerospike_spec_hash"]
     assert build(nofile=20000)["aerospike_spec_hash"] != base["aerospike_spec_hash"]
@@ -159,7 +159,7 @@ def test_spec_hash_follows_what_a_task_runs_not_replicas_or_update_pace():
 def test_stack_hash_covers_the_whole_file_and_is_deterministic():
     base = build()
     assert build()["stack_hash"] == base["stack_hash"]
-    assert build(replicas=5)["stack_hash"] != base["stack_hash"]
+    assert build(persistent=True)["stack_hash"] != base["stack_hash"]
     assert build(update_delay="20s")["stack_hash"] != base["stack_hash"]
     for name in ("aerospike", "discovery"):
         assert base["stack"]["services"][name]["deploy"]["labels"] == {STACK_LABEL: base["stack_hash"]}

@@ -374,7 +374,6 @@ def _report(host, state="inactive", manager=False, cluster=None, nodes=None, doc
                     "default": "172.30.0.1%s" % host[-1]},
         "address": "172.30.0.1%s" % host[-1],
         "labels": {},
-        "aerospike": False,
     }
     report.update(extra)
     return report
@@ -414,7 +413,7 @@ def test_a_fresh_five_host_swarm_is_initialised_once_then_joined_managers_first(
 
 
 def test_new_nodes_get_their_labels_and_members_only_when_they_differ():
-    fresh = dict((h, _report(h, aerospike=h in ("lab1", "lab4"))) for h in HOSTS)
+    fresh = dict((h, _report(h, labels={"rack": "r1"} if h in ("lab1", "lab4") else {})) for h in HOSTS)
     assert plan_swarm(HOSTS, fresh, {"managers_max": 3})["spec_updates"] == ["lab1", "lab4"]
     formed = _formed()
     formed["lab2"]["labels"] = {"rack": "r2"}
@@ -614,11 +613,18 @@ def test_a_cluster_id_that_no_host_manages_is_refused():
     assert "swarm_cluster_id=nosuchcluster: no reachable inventory host is a manager of that swarm" in message
 
 
-def test_node_specs_own_the_aerospike_label_and_keep_user_labels():
-    assert node_spec({"aerospike": True, "labels": {"rack": 1}}) == {
-        "labels": {"aerostack.aerospike": "true", "rack": "1"}, "labels_absent": [], "availability": None}
-    assert node_spec({"aerospike": False, "availability": "drain"}) == {
-        "labels": {}, "labels_absent": ["aerostack.aerospike"], "availability": "drain"}
+def test_node_specs_keep_user_labels_and_leave_the_aerospike_label_alone():
+    assert node_spec({"labels": {"rack": 1}}) == {"labels": {"rack": "1"}, "labels_absent": [], "availability": None}
+    assert node_spec({"availability": "drain"}) == {"labels": {}, "labels_absent": [], "availability": "drain"}
+
+
+def test_the_aerospike_label_in_swarm_node_labels_is_refused():
+    reports = _formed()
+    reports["lab2"]["labels"] = {"aerostack.aerospike": "true"}
+    message = _refusal(HOSTS, reports, {"managers_max": 3})
+    assert ("lab2: swarm_node_labels must not set aerostack.aerospike: that label places an Aerospike instance (with its "
+            "data) on the host, and only the aerospike role sets or removes it, one verified step at a time. Put the "
+            "host in the aerospike_nodes group instead") in message
 
 
 # --- after the run -------------------------------------------------------------------------------

@@ -137,3 +137,35 @@ def test_network_namespace_of_a_missing_container_fails_naming_it(capsys, tmp_pa
     result, failed = _run(capsys, nodes=["10.0.0.1"], network_namespace={"container": "nope"},
                           docker_host="unix://%s" % (tmp_path / "no.sock"))
     assert failed and "Docker engine at unix://%s" % (tmp_path / "no.sock") in result["msg"]
+
+
+def _with_second_namespace(node):
+    """A node on the NEW configuration of a rolling namespace change: it also has 'persist' (same stats as 'test')."""
+    node.overrides["namespaces"] = "test;persist"
+    node.overrides["namespace/persist"] = node.fixture["namespace/test"]
+    return node
+
+
+def test_a_node_without_a_namespace_another_node_has_fails_the_default_check(capsys):
+    with FakeNode("three-nodes.txt") as old, _with_second_namespace(FakeNode("three-nodes.txt")) as new:
+        result, failed = _run(capsys, nodes=[old.address, new.address])
+    assert not failed
+    assert "%s has no namespace 'persist'" % old.address in result["cluster"]["problems"]
+    assert result["cluster"]["stable"] is False
+
+
+def test_during_a_namespace_change_each_node_is_checked_for_its_own_namespaces(capsys):
+    with FakeNode("three-nodes.txt") as old, _with_second_namespace(FakeNode("three-nodes.txt")) as new:
+        result, failed = _run(capsys, nodes=[old.address, new.address], namespace_check="own",
+                              wait_for={"size": 3, "timeout": 5})
+    assert not failed and result["cluster"]["stable"] is True
+    assert result["nodes"][0]["missing_namespaces"] == [] and list(result["nodes"][0]["namespaces"]) == ["test"]
+    assert sorted(result["nodes"][1]["namespaces"]) == ["persist", "test"]
+
+
+def test_own_namespace_check_still_reports_a_namespace_with_unavailable_partitions(capsys):
+    with _with_second_namespace(FakeNode("three-nodes.txt")) as node:
+        node.overrides["namespace/persist"] = node.fixture["namespace/test"].replace(
+            "unavailable_partitions=0", "unavailable_partitions=12")
+        result, dummy = _run(capsys, nodes=[node.address], namespace_check="own")
+    assert "%s namespace persist has 12 unavailable partitions" % node.address in result["cluster"]["problems"]
