@@ -206,11 +206,16 @@ class HttpLoad:
         started, number = time.time(), 0
         while not self._stop.is_set():
             with self._lock:
-                asked, self._asked = self._asked, []
+                asked = list(self._asked)
             for reply in asked:
+                # Right after a full outage the app may answer 503 until its client finds the nodes again: the
+                # checkpoint is tried again between the next GETs until /stats answers 200 or its deadline passes.
                 reply["stats"] = http_get(self.stats_url)
-                reply["gets"] = len(self.gets)
-                reply["done"].set()
+                if reply["stats"][0] == 200 or time.monotonic() > reply["deadline"]:
+                    reply["gets"] = len(self.gets)
+                    with self._lock:
+                        self._asked.remove(reply)
+                    reply["done"].set()
             due = started + number / self.rate
             if due > time.time():
                 self._stop.wait(due - time.time())
@@ -223,14 +228,14 @@ class HttpLoad:
             self.gets.append(loadreport.Get(sent, time.time(), loadreport.http_outcome(status, body), server))
             number += 1
 
-    def checkpoint(self):
-        """``(/stats body, how many GETs were answered before it)``."""
-        reply = {"done": threading.Event()}
+    def checkpoint(self, timeout=60):
+        """``(/stats body, how many GETs were answered before it)``; /stats must answer 200 within ``timeout``."""
+        reply = {"done": threading.Event(), "deadline": time.monotonic() + timeout}
         with self._lock:
             self._asked.append(reply)
-        assert reply["done"].wait(60), "the GET loop did not answer a checkpoint within 60 s"
+        assert reply["done"].wait(timeout + 30), "the GET loop did not take a checkpoint within %d s" % timeout
         status, body = reply["stats"]
-        assert status == 200, "GET /stats answered %s: %s" % (status, body)
+        assert status == 200, "GET /stats did not answer 200 within %d s; last answer %s: %s" % (timeout, status, body)
         return body, reply["gets"]
 
     def __enter__(self):
