@@ -65,7 +65,7 @@ HTTP_HOSTS = ("lab1", "lab2")
 RATE = float(os.environ.get("AEROSTACK_LOAD_RATE") or 500)
 HTTP_RATE = float(os.environ.get("AEROSTACK_LOAD_HTTP_RATE") or 20)
 #: The generator's own bound: it stops by itself after this long even if the drill never tells it to.
-LOAD_BOUND = 2400
+LOAD_BOUND = 3600
 #: Swarm's failover times on this machine kind (lab-facts) with room for a loaded 2-core machine.
 HEAL_TIMEOUT = 120
 DOWN_TIMEOUT = 240
