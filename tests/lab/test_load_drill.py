@@ -460,8 +460,8 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
     try:
         status = generator.start(RATE, LOAD_BOUND)
         load_started = status["started"]
-        say("load generator %s on %s: %g writes/s for at most %d s (run %s)" % (LOADGEN, LOADGEN_HOST, RATE,
-                                                                              LOAD_BOUND, run))
+        say("load generator %s on %s: %g writes/s for at most %d s (run %s)"
+            % (LOADGEN, LOADGEN_HOST, RATE, LOAD_BOUND, run))
         with HttpLoad(urls, stats_url, HTTP_RATE) as http:
             drill = Drill(cluster, generator, http)
             baseline = http.checkpoint()
@@ -534,11 +534,11 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
     print("failed writes: %d of %d sent (%.3f%%)" % (failed, sent, 100.0 * failed / max(1, sent)))
     gets_ok = sum(h["ok"] for h in http_rows)
     gets_sent = sum(h["sent"] for h in http_rows)
-    print("GETs: %d sent, %d answered 200 (%.3f%% errors)" % (gets_sent, gets_ok,
-                                                             100.0 * (gets_sent - gets_ok) / max(1, gets_sent)))
+    print("GETs: %d sent, %d answered 200 (%.3f%% errors)"
+          % (gets_sent, gets_ok, 100.0 * (gets_sent - gets_ok) / max(1, gets_sent)))
     for entry in totals:
-        print("app totals after %-10s %d GETs answered 200: %s" % (entry["phase"], entry["ok"],
-                                                                  "; ".join(entry["problems"]) or "exact"))
+        print("app totals after %-10s %d GETs answered 200: %s"
+              % (entry["phase"], entry["ok"], "; ".join(entry["problems"]) or "exact"))
     if outage_loss is not None:
         print("full outage: %d acknowledged writes lost, acknowledged %s to %s s before the first kill" % (
             outage_loss["count"], outage_loss["newest"], outage_loss["oldest"]))

@@ -39,7 +39,7 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 __version__ = "0.1.0"
@@ -280,7 +280,7 @@ class Generator:
     def run(self) -> None:
         rate, workers = self.settings.rate, self.settings.workers
         slots: queue.Queue = queue.Queue(maxsize=workers)
-        threads = [threading.Thread(target=self._work, args=(slots,), daemon=True) for _ in range(workers)]
+        threads = [threading.Thread(target=self._work, args=(slots,), daemon=True) for _number in range(workers)]
         for thread in threads:
             thread.start()
         self.started = anchor = self.clock()

@@ -69,7 +69,7 @@ def windows(phases: list, start: float, end: float) -> list:
     starts = [start] + [p["started"] for p in phases]
     if any(b < a for a, b in zip(starts, starts[1:])) or starts[-1] > end:
         raise ValueError("phases must start in order, between the start and the end of the load: %s" % starts)
-    return [(name, lo, hi) for name, lo, hi in zip(names, starts, starts[1:] + [end])]
+    return list(zip(names, starts, starts[1:] + [end]))
 
 
 def longest_gap(ack_times: list, lo: float, hi: float) -> tuple:
@@ -229,11 +229,14 @@ def format_rows(rows: list, http: list | None = None) -> list:
             lost += " (%d unreadable)" % row["unreadable"]
         failed = _classes(row["failed"]) if not row["skipped"] else "%s; %d slots skipped" % (
             _classes(row["failed"]), row["skipped"])
+        gets = "-"
+        if get is not None:
+            gets = "%d / %d" % (get["ok"], sum(get["errors"].values()))
+            if get["errors"]:
+                gets += " (%s)" % _classes(get["errors"])
         lines.append("| %s | %.0f | %s | %d | %d | %s | %s | %.2f | %s |" % (
             row["name"], row["seconds"], "-" if row["verified_after"] is None else "%.1f" % row["verified_after"],
-            row["sent"], row["acked"], failed, lost, row["gap"],
-            "-" if get is None else "%d / %d%s" % (get["ok"], sum(get["errors"].values()),
-                                                    " (%s)" % _classes(get["errors"]) if get["errors"] else "")))
+            row["sent"], row["acked"], failed, lost, row["gap"], gets))
     return lines
 
 

@@ -37,8 +37,8 @@ def test_a_malformed_journal_is_refused_naming_the_line(text, message):
 
 
 def test_phases_split_the_load_into_consecutive_windows():
-    assert loadreport.windows(PHASES, START, END) == [("steady", 1000.0, 1010.0), ("scale-up", 1010.0, 1020.0),
-                                                       ("kill-task", 1020.0, 1030.0)]
+    expected = [("steady", 1000.0, 1010.0), ("scale-up", 1010.0, 1020.0), ("kill-task", 1020.0, 1030.0)]
+    assert loadreport.windows(PHASES, START, END) == expected
     with pytest.raises(ValueError, match="must start in order"):
         loadreport.windows(list(reversed(PHASES)), START, END)
 
@@ -71,8 +71,8 @@ def test_a_key_is_lost_at_the_first_read_back_that_misses_it_and_back_when_found
 
 
 def test_how_recent_the_lost_writes_were_before_a_kill():
-    assert loadreport.recent([[1, 99.2], [2, 99.9], [3, 100.1]], 100.0) == {"count": 3, "newest": pytest.approx(-0.1),
-                                                                          "oldest": pytest.approx(0.8)}
+    expected = {"count": 3, "newest": pytest.approx(-0.1), "oldest": pytest.approx(0.8)}
+    assert loadreport.recent([[1, 99.2], [2, 99.9], [3, 100.1]], 100.0) == expected
     assert loadreport.recent([], 100.0) == {"count": 0, "newest": None, "oldest": None}
 
 
