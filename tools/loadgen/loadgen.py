@@ -75,17 +75,21 @@ class Settings:
     timeout_ms: int = 2000
     socket_timeout_ms: int = 500
     retries: int = 2
+    retry_pause_ms: int = 250
     workdir: str = "."
     allow: tuple = DEFAULT_ALLOW
 
     def client_config(self) -> dict:
         """The Aerospike client's configuration. Writes are retried: each key is written once with one value, so a
-        retried write cannot change what the drill expects to read."""
+        retried write cannot change what the drill expects to read. The pause between tries lets a retry reach the
+        node that took over a partition (the client refreshes its partition map every second); without it every try
+        goes to the node that left, within milliseconds. Connections per node allow every worker and a read-back."""
         write = {"total_timeout": self.timeout_ms, "socket_timeout": self.socket_timeout_ms,
-                 "max_retries": self.retries}  # fmt: skip
+                 "max_retries": self.retries, "sleep_between_retries": self.retry_pause_ms}  # fmt: skip
         return {
             "hosts": list(self.seeds),
             "connect_timeout": self.timeout_ms,
+            "max_conns_per_node": self.workers * 2 + 64,
             "policies": {"write": write, "read": dict(write), "batch": dict(write, total_timeout=10 * self.timeout_ms)},
         }
 

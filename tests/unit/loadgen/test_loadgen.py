@@ -91,8 +91,9 @@ def test_arguments_give_settings_with_defaults(tmp_path):
                               "--workdir", str(tmp_path)])
     assert got.seeds == (("tasks.x_aerospike", 3000), ("10.0.0.5", 3100))
     assert (got.rate, got.duration, got.workers, got.timeout_ms, got.namespace) == (500.0, 600.0, 64, 2000, "test")
-    write = {"total_timeout": 2000, "socket_timeout": 500, "max_retries": 2}
+    write = {"total_timeout": 2000, "socket_timeout": 500, "max_retries": 2, "sleep_between_retries": 250}
     assert got.client_config()["policies"]["write"] == write
+    assert got.client_config()["max_conns_per_node"] == 192
 
 
 @pytest.mark.parametrize("extra, message", [
