@@ -314,12 +314,12 @@ def _media_ranges(accept: str):
     """``(type, subtype, q)`` of each media range of an Accept header; malformed ranges and weights are left out."""
     for part in accept.split(","):
         fields = [f.strip() for f in part.split(";")]
-        kind, _, sub = fields[0].lower().partition("/")
+        kind, _slash, sub = fields[0].lower().partition("/")
         if not kind or not sub:
             continue
         q = 1.0
         for param in fields[1:]:
-            name, _, value = param.partition("=")
+            name, _equals, value = param.partition("=")
             if name.strip().lower() == "q":
                 try:
                     q = float(value)

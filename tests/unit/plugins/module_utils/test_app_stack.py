@@ -139,8 +139,15 @@ STATS = {"stats_enabled": True, "stats_port": 8404, "stats_sources": ["198.18.0.
 SECRET_PASSWORD = "hunter2-never-shown"
 
 
+def with_stats(**changes):
+    """The spec with the statistics page's settings of STATS, then ``changes``."""
+    settings = dict(STATS)
+    settings.update(changes)
+    return spec(**settings)
+
+
 def test_without_the_statistics_page_the_stack_is_what_it_was():
-    off = build_stack(spec(**dict(STATS, stats_enabled=False)))
+    off = build_stack(with_stats(stats_enabled=False))
     assert off["spec_hashes"] == build_stack(SPEC)["spec_hashes"], "turning the option into the role redeploys nothing"
     assert off["stack"]["services"]["lb"]["ports"] == [
         {"target": LB_CONTAINER_PORT, "published": 8080, "protocol": "tcp", "mode": "host"}]
@@ -149,7 +156,7 @@ def test_without_the_statistics_page_the_stack_is_what_it_was():
 
 
 def test_the_statistics_page_is_published_in_host_mode_with_its_userlist_as_a_secret_haproxy_reads():
-    built = build_stack(spec(**STATS))
+    built = build_stack(with_stats())
     lb = built["stack"]["services"]["lb"]
     assert lb["ports"][1] == {"target": STATS_CONTAINER_PORT, "published": 8404, "protocol": "tcp", "mode": "host"}
     assert lb["command"] == ["haproxy", "-W", "-db", "-f", HAPROXY_TARGET, "-f", STATS_USERS_TARGET]
@@ -161,14 +168,14 @@ def test_the_statistics_page_is_published_in_host_mode_with_its_userlist_as_a_se
 
 
 def test_a_new_password_is_a_new_secret_and_replaces_haproxys_tasks_only():
-    before, after = build_stack(spec(**STATS)), build_stack(spec(**dict(STATS, stats_password="other")))
+    before, after = build_stack(with_stats()), build_stack(with_stats(stats_password="other"))
     assert before["stats"]["secret"] != after["stats"]["secret"]
     assert before["spec_hashes"]["web"] == after["spec_hashes"]["web"]
     assert before["spec_hashes"]["lb"] != after["spec_hashes"]["lb"]
 
 
 def test_without_credentials_the_page_has_no_secret():
-    built = build_stack(spec(**dict(STATS, stats_auth=False, stats_password="")))
+    built = build_stack(with_stats(stats_auth=False, stats_password=""))
     assert built["stats"]["secret"] is None and "secrets" not in built["stack"]
     assert built["stack"]["services"]["lb"]["command"] == ["haproxy", "-W", "-db", "-f", HAPROXY_TARGET]
 
@@ -207,12 +214,12 @@ def test_the_userlist_names_the_user_and_the_escaped_password():
     ({"stats_enabled": "yes"}, "app_lb_stats_enabled 'yes' must be true or false"),
 ], ids=["port-range", "port-taken", "no-sources", "bad-source", "no-password", "no-user", "user-colon", "not-bool"])
 def test_bad_statistics_settings_are_refused_naming_the_variable(change, message):
-    errors = check_spec(spec(**dict(STATS, **change)))["errors"]
+    errors = check_spec(with_stats(**change))["errors"]
     assert errors == [message]
 
 
 def test_a_bad_password_is_refused_without_showing_it():
-    errors = check_spec(spec(**dict(STATS, stats_password=SECRET_PASSWORD + "\n")))["errors"]
+    errors = check_spec(with_stats(stats_password=SECRET_PASSWORD + "\n"))["errors"]
     assert errors == ["app_lb_stats_password must be text without control characters such as tabs or newlines (its "
                       "value is not shown)"]
     assert SECRET_PASSWORD not in json.dumps(errors)
@@ -224,10 +231,10 @@ def test_a_port_out_of_range_is_refused_even_with_the_page_off():
 
 
 def test_the_page_without_credentials_is_a_warning_and_good_settings_pass():
-    assert check_spec(spec(**STATS)) == {"errors": [], "warnings": []}
-    assert check_spec(spec(**dict(STATS, stats_sources=["0.0.0.0/0", "::/0", "192.0.2.7"]))) == {
+    assert check_spec(with_stats()) == {"errors": [], "warnings": []}
+    assert check_spec(with_stats(stats_sources=["0.0.0.0/0", "::/0", "192.0.2.7"])) == {
         "errors": [], "warnings": []}
-    assert check_spec(spec(**dict(STATS, stats_auth=False, stats_password=""))) == {"errors": [], "warnings": [
+    assert check_spec(with_stats(stats_auth=False, stats_password="")) == {"errors": [], "warnings": [
         "app_lb_stats_auth is false: every client in app_lb_stats_sources reads HAProxy's statistics page without a "
         "password; keep that to a network you trust, such as the lab"]}
 
