@@ -290,10 +290,13 @@ def playbook_side(cluster, bare, image, retag, figures, record, plots):
         figures["restart"]["playbook"].append(seconds)
         figures["restart"]["first_change"].append(first)
         sampled["restart"] = (poller, mark, time.time(), timings)
+        # As an operator would: the new setting goes into the inventory, so later runs keep it.
+        cluster.update_settings(aerospike_env={"AEROSPIKE_TELEMETRY": "FALSE", "BENCH_RESTART": str(number)})
         seconds, first, _t = timed_playbook(cluster, "upgrade.yml", "-e", "aerospike_image=%s" % retag,
                                             record=record)
         figures["upgrade"]["playbook"].append(seconds)
         figures["upgrade"]["first_change"].append(first)
+        cluster.update_settings(aerospike_image=retag)
         key = poller.last_key()
         host, container = cluster.container_of(cluster.service)
         started = time.time()
@@ -305,7 +308,7 @@ def playbook_side(cluster, bare, image, retag, figures, record, plots):
         figures["kill"]["playbook"].append(max(ended, verified) - started)
     finally:
         poller.stop()
-    if plots:
+    if plots is not None:
         for name, (source, begin, end, timings) in sampled.items():
             plots.setdefault(name, []).append((list(source.samples), begin, end, timings))
     return image
@@ -506,6 +509,7 @@ def run(rounds, hosts, plot_dir, keep, app):
         log("swarm.yml first run on the fresh hosts (load %s)" % load())
         swarm_playbook(lab, figures, record)
         for number in range(1, rounds + 1):
+            cluster.update_settings(aerospike_image=image, aerospike_env={"AEROSPIKE_TELEMETRY": "FALSE"})
             sides = [("playbooks", lambda: playbook_side(cluster, bare, image, retag, figures, record,
                                                          plots if number == rounds else None)),
                      ("bare", lambda: bare_side(cluster, bare, retag, figures))]
