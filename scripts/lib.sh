@@ -14,9 +14,15 @@ elapsed() { echo $(( $(date +%s) - _t0 )); }
 step() { printf '\n==> [%4ss] %s\n' "$(elapsed)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# System packages: docker.io (engine), debootstrap (lab images), iproute2. Installed when missing and root.
+# System packages: docker.io (engine), debootstrap (lab images), iproute2, shellcheck, and the commands listed in
+# EXTRA_SYSTEM_PACKAGES, each from the Debian package of its name (scripts/test: chromium, the browser of the app's
+# lab test). Installed when missing and root.
+EXTRA_SYSTEM_PACKAGES=()
 ensure_system_packages() {
-    local missing=()
+    local missing=() extra
+    for extra in ${EXTRA_SYSTEM_PACKAGES[@]+"${EXTRA_SYSTEM_PACKAGES[@]}"}; do
+        command -v "$extra" >/dev/null 2>&1 || missing+=("$extra")
+    done
     command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
     command -v ip >/dev/null 2>&1 || missing+=(iproute2)

@@ -5,10 +5,11 @@
 
 Every ``GET /`` writes a hit record (id, server, timestamp) to the ``hits`` set and, in ONE atomic operation on
 one record of the ``totals`` set, increments the grand total and this server's total, then answers with the
-totals as JSON. ``GET /stats`` answers the totals without counting a hit, ``GET /health`` says whether the
-database is usable (200) or not (503), ``GET /live`` only says that the process answers (the load balancer's
-check). Every failure is a JSON answer with status 503 and one log line; no stack trace reaches a client or the
-log.
+totals: as JSON for API clients, as a small HTML page (no external assets) for a browser, chosen by the request's
+``Accept`` header (``*/*``, no header, or anything the app cannot serve: JSON). ``GET /stats`` answers the totals
+without counting a hit, ``GET /health`` says whether the database is usable (200) or not (503), ``GET /live`` only
+says that the process answers (the load balancer's check). Every failure is an answer with status 503 and the
+reason (JSON, or the page for a browser) and one log line; no stack trace reaches a client or the log.
 
 What changed from the guide's version: one Aerospike client per process, created at start-up (the client
 connects in its constructor) and retried in the background with backoff until it succeeds, instead of a
@@ -23,6 +24,7 @@ HITCOUNTER_TIMEOUT_MS [1000] (per database operation and connection attempt).
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -36,7 +38,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 LOG = logging.getLogger("hitcounter")
 
@@ -302,6 +304,116 @@ def answer(database: Database, path: str, now: Callable[[], float] = time.time) 
         return 503, {"status": "unavailable", "error": "unexpected %s" % describe(exc), "server": settings.server}
 
 
+# --- a page for a browser -------------------------------------------------------------------------------------
+
+JSON_TYPE = "application/json"
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+def _media_ranges(accept: str):
+    """``(type, subtype, q)`` of each media range of an Accept header; malformed ranges and weights are left out."""
+    for part in accept.split(","):
+        fields = [f.strip() for f in part.split(";")]
+        kind, _, sub = fields[0].lower().partition("/")
+        if not kind or not sub:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = -1.0
+        if 0.0 <= q <= 1.0:
+            yield kind, sub, q
+
+
+def _weight(ranges, kind: str, sub: str) -> float:
+    """The weight of ``kind/sub``: that of the most specific range that matches it (RFC 9110, 12.5.1); 0 without one."""
+    best = (-1, 0.0)
+    for range_kind, range_sub, q in ranges:
+        if (range_kind, range_sub) == (kind, sub):
+            specificity = 2
+        elif range_kind == kind and range_sub == "*":
+            specificity = 1
+        elif (range_kind, range_sub) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        if specificity > best[0]:
+            best = (specificity, q)
+    return best[1]
+
+
+def wants_html(accept: str | None) -> bool:
+    """True when the client prefers HTML to JSON; JSON for ``*/*``, no header, and anything the app cannot serve."""
+    ranges = list(_media_ranges(accept or ""))
+    html_weight = _weight(ranges, "text", "html")
+    return html_weight > 0 and html_weight > _weight(ranges, "application", "json")
+
+
+PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 42rem; padding: 0 1rem; color: #1d2330; }
+h1 { font-size: 1.4rem; margin-bottom: 0.2rem; }
+.total { font-size: 3.5rem; font-weight: 700; margin: 0.5rem 0; }
+.muted { color: #5b6475; }
+table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
+th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #d8dce4; }
+td.count, th.count { text-align: right; font-variant-numeric: tabular-nums; }
+tr.this { background: #e8f1ff; font-weight: 600; }
+.health { padding: 0.6rem 0.8rem; border-radius: 0.3rem; margin: 1rem 0; }
+.ok { background: #e6f6ea; border: 1px solid #9fd3ad; }
+.down { background: #fdecea; border: 1px solid #f0a8a0; }
+"""
+
+
+def page(status: int, body: dict, settings: Settings) -> str:
+    """The HTML page of ``GET /`` for the answer ``(status, body)``: the grand total, the per-server totals, the
+    server that answered and whether the database is usable. Everything shown is escaped; no external assets."""
+    esc = html.escape
+    server = str(body.get("server", settings.server))
+    rows = []
+    if status == 200:
+        for name, count in (body.get("servers") or {}).items():
+            mark = ' class="this"' if name == server else ""
+            rows.append('<tr%s><td>%s</td><td class="count">%d</td></tr>' % (mark, esc(str(name)), int(count)))
+        total = '<p class="total" id="total">%d</p><p class="muted">hits in all, this one included</p>' % int(
+            body.get("total", 0))
+        health = ('<p class="health ok" id="health">Database: connected (seed %s:%d, namespace %s)</p>'
+                  % (esc(settings.host), settings.port, esc(settings.namespace)))
+    else:
+        total = '<p class="total" id="total">?</p><p class="muted">this hit was not counted</p>'
+        health = ('<p class="health down" id="health">Database: NOT usable (HTTP %d): %s</p>'
+                  % (status, esc(str(body.get("error", "no reason given")))))
+    table = ('<table id="servers"><thead><tr><th>server</th><th class="count">hits</th></tr></thead><tbody>%s'
+             '</tbody></table>' % "".join(rows)) if rows else (
+        '<p class="muted" id="servers">No totals while the database is not usable.</p>')
+    return """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>Hit counter</title>
+<style>%(style)s</style>
+</head>
+<body>
+<h1>Hit counter</h1>
+%(total)s
+<p>Answered by <strong id="server">%(server)s</strong>. <a href="/">Reload</a> to count another hit (the load
+balancer may pick another server).</p>
+%(health)s
+<h2>Hits per server</h2>
+%(table)s
+<p class="muted">hitcounter %(version)s &middot; API clients get this answer as JSON
+(<code>Accept: application/json</code>) &middot; <a href="/stats">/stats</a> &middot; <a href="/health">/health</a></p>
+</body>
+</html>
+""" % {"style": PAGE_STYLE, "total": total, "server": esc(server), "health": health, "table": table,
+       "version": __version__}
+
+
 class Handler(BaseHTTPRequestHandler):
     """Routes GET requests to ``answer``; the database is the server's ``database`` attribute."""
 
@@ -309,13 +421,21 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
-        status, body = answer(self.server.database, self.path)  # type: ignore[attr-defined]
-        payload = (json.dumps(body, sort_keys=True) + "\n").encode()
+        database = self.server.database  # type: ignore[attr-defined]
+        status, body = answer(database, self.path)
+        # Only / has a page; every other answer, and / for API clients, is JSON.
+        negotiated = self.path.split("?", 1)[0] == "/"
+        if negotiated and wants_html(self.headers.get("Accept")):
+            content_type, payload = HTML_TYPE, page(status, body, database.settings).encode()
+        else:
+            content_type, payload = JSON_TYPE, (json.dumps(body, sort_keys=True) + "\n").encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("Cache-Control", "no-store")
+            if negotiated:
+                self.send_header("Vary", "Accept")
             self.end_headers()
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):

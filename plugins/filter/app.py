@@ -38,6 +38,12 @@ def app_stack(spec):
 
 
 @_filter
+def app_stats_users(spec):
+    """The userlist file of HAProxy's statistics page (it holds the password: use it only in no_log tasks)."""
+    return app.stats_users(spec)
+
+
+@_filter
 def app_stack_state(probe, built, replicas):
     """What swarm runs of the app stack: whether a deploy is needed, whether every task runs (see stack_state)."""
     return app.stack_state(probe, built, replicas)
@@ -49,4 +55,5 @@ class FilterModule:
             "app_preflight": app_preflight,
             "app_stack": app_stack,
             "app_stack_state": app_stack_state,
+            "app_stats_users": app_stats_users,
         }

@@ -165,8 +165,8 @@ def placement_plan(nodes, candidates, managed, replicas):
     remove = list(retired)
     if excess > 0:
         # Members swarm cannot run an instance on first, then the last in inventory order.
-        by_preference = [i for i in reversed(keep) if not by_id[i]["ready"]] + [i for i in reversed(keep)
-                                                                                  if by_id[i]["ready"]]
+        down_first = [i for i in reversed(keep) if not by_id[i]["ready"]]
+        by_preference = down_first + [i for i in reversed(keep) if by_id[i]["ready"]]
         remove += by_preference[:excess]
     keep = [i for i in keep if i not in remove]
     add, short = [], None
@@ -487,8 +487,8 @@ def _cell(value):
 def status_table(rows, cluster=None):
     """A fixed-width table a person reads at a glance, plus a verdict line. Returns a list of lines."""
     with_volume = any(row.get("volume") for row in rows)
-    header = ["HOST"] + (["VOLUME"] if with_volume else []) + ["NODE", "ADDRESS", "BUILD", "SIZE", "KEY", "INTEGRITY",
-                                                              "MIGRATIONS", "OBJECTS"]
+    columns = ["NODE", "ADDRESS", "BUILD", "SIZE", "KEY", "INTEGRITY", "MIGRATIONS", "OBJECTS"]
+    header = ["HOST"] + (["VOLUME"] if with_volume else []) + columns
     table = [header]
     for row in rows:
         first = [_cell(row.get("host"))] + ([_cell(row.get("volume"))] if with_volume else [])

@@ -17,12 +17,19 @@ Each service carries the label ``aerostack.spec-hash`` (on the service and its c
 everything its tasks run, but not the replica count. Equal hashes and replica counts mean a deploy would change
 nothing; scaling the web tier changes neither service's hash, so swarm leaves the load balancer's tasks alone.
 The HAProxy configuration is a swarm config whose name carries a hash of its content.
+
+With ``stats_enabled`` HAProxy also serves its statistics page (``/stats``, every backend slot and its state) on a
+port of its own, published in host mode like the app's. Swarm cannot bind a published port to one host address
+(moby/moby#26696), so HAProxy itself refuses clients outside ``stats_sources`` (host-mode ports keep the client's
+address). With ``stats_auth`` the page asks for a user and password: the userlist is a swarm secret (encrypted in
+swarm's raft log, mounted only into HAProxy's tasks) read as a second configuration file, never part of the config.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import ipaddress
 import json
 import re
 
@@ -32,6 +39,13 @@ SPEC_LABEL = "aerostack.spec-hash"
 HAPROXY_TARGET = "/etc/aerostack/haproxy.cfg"
 #: The port HAProxy listens on inside its container (not a privileged port: the official image runs as a user).
 LB_CONTAINER_PORT = 8080
+#: The port of HAProxy's statistics page inside its container, and the page's path.
+STATS_CONTAINER_PORT = 8404
+STATS_URI = "/stats"
+#: The userlist the statistics page checks credentials against (haproxy.cfg.j2 names it too).
+STATS_USERLIST = "stats_users"
+#: Where HAProxy's tasks find the userlist secret (swarm mounts secrets under /run/secrets).
+STATS_USERS_TARGET = "/run/secrets/haproxy_stats_users.cfg"
 
 _STACK_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _MEMORY = re.compile(r"^[0-9]+[kKmMgG]?$")
@@ -58,6 +72,57 @@ def service_names(stack):
 
 def _whole(value, low, high):
     return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _has_control(text):
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def _check_stats(spec, errors, warnings):
+    """The statistics page's settings; messages never show the password."""
+    enabled, auth = spec.get("stats_enabled", False), spec.get("stats_auth", True)
+    for value, name in ((enabled, "app_lb_stats_enabled"), (auth, "app_lb_stats_auth")):
+        if not isinstance(value, bool):
+            errors.append("%s %r must be true or false" % (name, value))
+    port = spec.get("stats_port", STATS_CONTAINER_PORT)
+    if not _whole(port, 1, 65535):
+        errors.append("app_lb_stats_port %r must be a port number from 1 to 65535" % (port,))
+    elif enabled is True and port == spec.get("lb_port"):
+        errors.append("app_lb_stats_port %d is app_lb_port as well: the statistics page needs a port of its own "
+                      "(default 8404)" % port)
+    if enabled is not True:
+        return
+    sources = spec.get("stats_sources")
+    if not isinstance(sources, list) or not sources:
+        errors.append("app_lb_stats_sources is empty: list the client addresses or networks that may read the "
+                      "statistics page, for example ['192.0.2.0/24'] (['0.0.0.0/0', '::/0'] for any). Swarm cannot "
+                      "bind a published port to one host address, so HAProxy refuses every other client")
+    else:
+        for source in sources:
+            try:
+                ipaddress.ip_network(source, strict=False)
+            except (TypeError, ValueError):
+                errors.append("app_lb_stats_sources entry %r must be an IP address or network such as 192.0.2.0/24"
+                              % (source,))
+    if auth is not True:
+        if auth is False:
+            warnings.append("app_lb_stats_auth is false: every client in app_lb_stats_sources reads HAProxy's "
+                            "statistics page without a password; keep that to a network you trust, such as the lab")
+        return
+    user, password = spec.get("stats_user"), spec.get("stats_password")
+    if not isinstance(user, str) or not user.strip():
+        errors.append("app_lb_stats_user is empty: the statistics page asks for a user and a password "
+                      "(app_lb_stats_auth); set both")
+    elif _has_control(user) or ":" in user:
+        errors.append("app_lb_stats_user %r must be text without ':' or control characters (HTTP basic "
+                      "authentication puts a ':' between user and password)" % (user,))
+    if not isinstance(password, str) or not password:
+        errors.append("app_lb_stats_password is empty: the statistics page needs credentials and has no default "
+                      "password. Set it (from Ansible Vault), or set app_lb_stats_auth: false on a network you trust, "
+                      "such as the lab")
+    elif _has_control(password):
+        errors.append("app_lb_stats_password must be text without control characters such as tabs or newlines "
+                      "(its value is not shown)")
 
 
 def check_spec(spec):
@@ -108,14 +173,32 @@ def check_spec(spec):
         value = spec.get(key)
         if value not in (None, "") and not _MEMORY.match(str(value)):
             errors.append("%s %r must be a size such as 128M or 1G (empty: no limit)" % (name, value))
+    _check_stats(spec, errors, warnings)
     return {"errors": errors, "warnings": warnings}
+
+
+def haproxy_word(text):
+    """``text`` as one word of an HAProxy configuration line: backslash before a space, '#', a quote or a backslash."""
+    return re.sub(r"([\\ #'\"])", r"\\\1", text)
+
+
+def stats_users(spec):
+    """The content of the userlist secret of the statistics page (a second HAProxy configuration file).
+
+    ``insecure-password`` means "compared in clear": the file lives only in a swarm secret and in the mode-0600 file
+    the secret is created from, never in the swarm config.
+    """
+    spec = plain(spec)
+    return "userlist %s\n    user %s insecure-password %s\n" % (
+        STATS_USERLIST, haproxy_word(spec["stats_user"]), haproxy_word(spec["stats_password"]))
 
 
 def build_stack(spec):
     """The stack document and what the role needs to deploy and follow it.
 
     Returns ``{"stack", "services": {"web", "lb"}, "spec_hashes": {"web", "lb"}, "config_name", "network",
-    "aerospike_network", "seed"}``. Raises AppStackError listing every problem of the spec.
+    "aerospike_network", "seed", "stats": {"enabled", "port", "uri", "secret"}}`` (``secret``: the name of the
+    statistics page's userlist secret, None without credentials). Raises AppStackError listing every problem of the spec.
     """
     spec = plain(spec)
     errors = check_spec(spec)["errors"]
@@ -170,6 +253,20 @@ def build_stack(spec):
             "update_config": {"parallelism": 1, "order": "stop-first", "failure_action": "rollback"},
         },
     }
+    secrets = {}
+    stats_secret = None
+    if spec.get("stats_enabled"):
+        lb["ports"].append({"target": STATS_CONTAINER_PORT, "published": spec["stats_port"], "protocol": "tcp",
+                            "mode": "host"})
+        if spec.get("stats_auth", True):
+            stats_secret = "%s_stats_users_%s" % (stack, _hash_of(stats_users(spec)))
+            if len(stats_secret) > 64:
+                raise AppStackError("secret name %s is longer than the 64 characters Docker allows: shorten "
+                                    "app_stack_name" % stats_secret)
+            lb["command"] += ["-f", STATS_USERS_TARGET]
+            lb["secrets"] = [{"source": "stats_users", "target": STATS_USERS_TARGET.rsplit("/", 1)[1],
+                              "mode": 0o444}]
+            secrets["stats_users"] = {"name": stats_secret, "file": "./stats-users.cfg"}
     for service, key, memory in ((web, "web_constraints", "web_memory"), (lb, "lb_constraints", "lb_memory")):
         if spec.get(key):
             service["deploy"]["placement"] = {"constraints": list(spec[key])}
@@ -183,6 +280,8 @@ def build_stack(spec):
         task_part["networks"] = dict((n, networks[n]) for n in service["networks"])
         if label == "lb":
             task_part["config_name"] = config_name
+            if stats_secret:
+                task_part["stats_secret"] = stats_secret
         hashes[label] = _hash_of(task_part)
         service["labels"] = {SPEC_LABEL: hashes[label]}
         service["deploy"]["labels"] = {SPEC_LABEL: hashes[label]}
@@ -192,6 +291,8 @@ def build_stack(spec):
         "networks": networks,
         "configs": {"haproxy": {"name": config_name, "file": "./haproxy.cfg"}},
     }
+    if secrets:
+        document["secrets"] = secrets
     return {
         "stack": document,
         "services": names,
@@ -200,6 +301,8 @@ def build_stack(spec):
         "network": "%s_web" % stack,
         "aerospike_network": aerospike_network,
         "seed": seed,
+        "stats": {"enabled": bool(spec.get("stats_enabled")), "port": spec.get("stats_port"), "uri": STATS_URI,
+                  "secret": stats_secret},
     }
 
 
@@ -301,6 +404,10 @@ def stack_state(probe, built, replicas):
         if tasks["current"] != tasks["running"] or tasks["outdated"]:
             stale = max(tasks["outdated"], tasks["running"] - tasks["current"])
             waiting.append("%d %s task(s) still run an older spec" % (stale, name))
+        if service["update_state"] == "updating":
+            # A rolling update of a global service (HAProxy) stops a node's old task before it starts the new one:
+            # for a moment every task that exists runs the current spec, and one node runs none.
+            waiting.append("swarm is still updating %s (a rolling update, one task at a time)" % name)
         for problem in tasks["problems"]:
             waiting.append("%s %s" % (name, problem))
         # Reasons to stop waiting at once: swarm went back to the previous spec, or a task of this spec was refused

@@ -68,8 +68,8 @@ class Cluster:
         self.vars_file.write_text(yaml.safe_dump(self.settings))
 
     def mounts(self, host, container):
-        """The names of the volumes a container mounts."""
-        return sorted(m["Name"] for m in self.inspect(host, container)["Mounts"] if m.get("Type") == "volume")
+        """The names of the volumes a container mounts, sorted."""
+        return sorted(name for name, _destination in self.volumes_of(host, container))
 
     def instances(self):
         """``{host: (container id, [volume names])}`` of the running Aerospike instances on the live hosts."""
@@ -214,29 +214,56 @@ class Cluster:
         ``hosts`` (default: every live host), asked about itself from inside its own network namespace, so a node
         cut off from the others still answers. ``size`` is None when the node did not answer (``error`` says why)."""
 
+        def view(host, container, address, stats):
+            found = {"host": host, "container": container, "address": address, "size": None, "key": None,
+                     "integrity": None, "migrations": None}  # fmt: skip
+            if stats is not None:
+                found.update(size=int(stats.get("cluster_size", 0)), key=stats.get("cluster_key"),
+                             integrity=stats.get("cluster_integrity") == "true",
+                             migrations=int(stats.get("migrate_partitions_remaining", 0)))  # fmt: skip
+            return found
+
+        return self._ask_each("statistics", view, hosts)
+
+    def namespace_views(self, namespace, hosts=None):
+        """``[{host, container, address, objects}]``: each running Aerospike task's own ``namespace/<namespace>``
+        object count (master and replica copies), asked like ``node_views``; ``objects`` is None without an answer."""
+
+        def view(host, container, address, stats):
+            objects = None if stats is None else int(stats.get("objects", 0))
+            return {"host": host, "container": container, "address": address, "objects": objects}
+
+        return self._ask_each("namespace/%s" % namespace, view, hosts)
+
+    def _ask_each(self, command, view, hosts):
+        """``view(host, container, address, answer)`` of every running Aerospike task on ``hosts``, sorted by host:
+        ``answer`` is the task's reply to the info ``command`` as a dict (None when it did not answer; the view's
+        ``error`` then says why), asked from inside the task's own network namespace."""
+
         def ask(entry):
             host, container = entry
             address = self.address_of(host, container)
-            view = {"host": host, "container": container, "address": address, "size": None, "key": None,
-                    "integrity": None, "migrations": None}  # fmt: skip
             done = subprocess.run(
-                ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c", VIEW, address],
+                ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c", VIEW, address,
+                 command],
                 capture_output=True, text=True, check=False, timeout=30,
                 env=dict(os.environ, PYTHONPATH=str(REPO / ".cache" / "collections")),
             )  # fmt: skip
             if done.returncode == 0:
-                stats = json.loads(done.stdout)
-                view.update(size=int(stats.get("cluster_size", 0)), key=stats.get("cluster_key"),
-                            integrity=stats.get("cluster_integrity") == "true",
-                            migrations=int(stats.get("migrate_partitions_remaining", 0)))  # fmt: skip
-            else:
-                view["error"] = done.stderr.strip()[-300:]
-            return view
+                return view(host, container, address, json.loads(done.stdout))
+            found = view(host, container, address, None)
+            found["error"] = done.stderr.strip()[-300:]
+            return found
 
         hosts = self.live_hosts() if hosts is None else list(hosts)
         with ThreadPoolExecutor(max_workers=max(1, len(hosts))) as pool:
             found = [entry for entries in pool.map(lambda h: self.containers(self.service, [h]), hosts) for entry in entries]
             return sorted(pool.map(ask, found), key=lambda view: view["host"])
+
+    def volumes_of(self, host, container):
+        """``[(volume name, destination)]`` of the named volumes a container mounts."""
+        return [(m.get("Name"), m.get("Destination")) for m in self.inspect(host, container).get("Mounts") or ()
+                if m.get("Type") == "volume"]  # fmt: skip
 
     # --- records through a real server's data path ------------------------------------------------------------
 
@@ -355,12 +382,13 @@ def outer_pid(container, host="a lab host"):
     raise AssertionError("no process of container %s (on %s) found on this machine" % (container[:12], host))
 
 
-# One node's statistics as JSON, asked from inside its network namespace with the collection's own info client.
+# One node's answer to one info command (statistics, namespace/NS) as JSON, asked from inside its network namespace
+# with the collection's own info client.
 VIEW = r"""
 import json, sys
 from ansible_collections.aerostack.swarm.plugins.module_utils._aerospike_info import InfoClient, parse_kv
 with InfoClient(sys.argv[1], 3000, timeout=3) as client:
-    print(json.dumps(parse_kv(client.request("statistics")["statistics"])))
+    print(json.dumps(parse_kv(client.request(sys.argv[2])[sys.argv[2]])))
 """
 
 CLIENT = r"""

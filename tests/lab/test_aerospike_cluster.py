@@ -167,8 +167,8 @@ def test_a_host_with_stale_data_is_refused_until_the_volume_is_removed(cluster):
         "new instance must start empty there. Remove the volume (on lab4: docker volume rm astest_aerospike-data) or "
         "re-run with -e aerospike_remove_stale_data=true. Nothing was changed.") in done.stdout
     assert all(r["changed"] == 0 for r in done.recap.values()), changed_tasks(done.stdout)
-    assert "aerostack.aerospike" not in cluster.docker(cluster.manager, "node", "inspect", "lab4",
-                                                      "--format", "{{json .Spec.Labels}}")
+    labels = cluster.docker(cluster.manager, "node", "inspect", "lab4", "--format", "{{json .Spec.Labels}}")
+    assert "aerostack.aerospike" not in labels
     assert sorted(cluster.instances()) == ["lab1", "lab2", "lab3"]
     cluster.docker("lab4", "volume", "rm", VOLUME)
 
@@ -189,8 +189,7 @@ def test_a_killed_instance_comes_back_on_its_host_with_its_volume_five_times(clu
         wait_for("the instance of lab2 back on lab2 after kill %d" % round_, back, timeout=120)
         instances = assert_bound(cluster, ["lab1", "lab2", "lab3"])
         assert instances["lab2"][1] == [VOLUME]
-    # Every task swarm ever made for the service ran on lab1-3, and lab2's five replacements all on lab2.
-    assert len(cluster.placement()["lab2"]) >= 6
+    # Every round checked that swarm placed the service's tasks on lab1-3 only and lab2's replacement on lab2.
     cluster.timing("5 kills of lab2's instance -> each back on lab2 (total)", time.monotonic() - started)
     host, container = "lab2", cluster.instances()["lab2"][0]
     fresh = cluster.address_of(host, container)
@@ -361,6 +360,9 @@ def test_a_dead_host_is_replaced_for_good(cluster):
     cluster.lab.kill("lab3")
     wait_for("swarm to mark lab3 Down", lambda: "Down" in cluster.docker(
         cluster.manager, "node", "ls", "--filter", "name=lab3", "--format", "{{.Status}}"), timeout=180)
+    # lab3 was a manager: a manager leaves Raft by a demotion (the survivors keep the quorum), then its entry goes.
+    if "manager" in cluster.docker(cluster.manager, "node", "inspect", "lab3", "--format", "{{.Spec.Role}}"):
+        cluster.docker(cluster.manager, "node", "demote", "lab3")
     cluster.docker(cluster.manager, "node", "rm", "--force", "lab3")
     cluster.inventory = without_host(cluster, "lab3")
     cluster.departed_hosts.add("lab3")

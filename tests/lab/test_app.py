@@ -1,6 +1,7 @@
 """The hit-counter app behind HAProxy on the 5-host lab: site.yml with the app enabled (the demo's settings,
-playbooks/vars/lab_demo.yml), requests from this machine to the published port of every host, scaling the web tier
-without touching HAProxy, an idempotent re-run and teardown.yml.
+playbooks/vars/lab_demo.yml), requests from this machine to the published port of every host, the page a browser
+gets (in a real headless Chromium: Debian's chromium package; skipped without it), HAProxy's statistics page,
+scaling the web tier without touching HAProxy, an idempotent re-run and teardown.yml.
 
 The server is the Aerospike simulator unless AEROSPIKE_IMAGE names a real server image on the local engine. The
 simulator has no data path, so with it the app must answer every hit with a clean 503; the tests that count hits
@@ -13,8 +14,10 @@ skipped otherwise.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +39,11 @@ pytestmark = pytest.mark.lab
 AEROSPIKE_STACK = "apptest"
 APP_STACK = "hits"
 PORT = 8080
+STATS_PORT = 8404
+CHROMIUM = shutil.which("chromium")
+NO_CHROMIUM = "chromium is not installed (apt-get install -y chromium; scripts/test installs it)"
+#: Where the browser test leaves its screenshot of the page (docs/img/hitcounter-page.png is one of them).
+SCREENSHOT = REPO / "tests" / "output" / "hitcounter-page.png"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 NO_DATA_PATH = "needs AEROSPIKE_IMAGE naming a real server image: the simulator has no data path, so hits are not counted"
 
@@ -76,8 +84,8 @@ class Demo:
         print("\n[timing] %s %s: %.1f s" % (name, " ".join(extra), done.seconds))
         return done
 
-    def url(self, host, path):
-        return "http://%s:%d%s" % (self.lab.host(host).address, PORT, path)
+    def url(self, host, path, port=PORT):
+        return "http://%s:%d%s" % (self.lab.host(host).address, port, path)
 
     def docker(self, *argv):
         return run_ok(self.lab, "lab1", ["docker"] + list(argv), "docker " + " ".join(argv[:2]))
@@ -108,6 +116,38 @@ def stats(demo):
     return body
 
 
+def haproxy_backends(demo, host="lab1"):
+    """``{slot: state}`` of the web backend's slots, from HAProxy's statistics page (CSV) on ``host``."""
+    status, text = get(demo.url(host, "/stats;csv", port=STATS_PORT))
+    assert status == 200, (status, text)
+    lines = text.splitlines()
+    header = lines[0].lstrip("# ").split(",")
+    rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+    return dict((row["svname"], row["status"]) for row in rows if row["pxname"] == "web" and row["svname"] != "BACKEND")
+
+
+def up_backends(demo, host="lab1"):
+    return sorted(slot for slot, state in haproxy_backends(demo, host).items() if state == "UP")
+
+
+def chromium(url, *flags):
+    """Run headless Chromium once on ``url`` with a fresh profile; its stdout (the DOM with --dump-dom)."""
+    with tempfile.TemporaryDirectory(prefix="aerostack-chromium-") as profile:
+        done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                               "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                               "--disable-sync", "--user-data-dir=" + profile] + list(flags) + [url],
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, "chromium %s %s failed (rc %d): %s" % (
+        " ".join(flags), url, done.returncode, done.stderr[-2000:])
+    return done.stdout
+
+
+def answering_server(dom):
+    found = re.search(r'<strong id="server">([^<]+)</strong>', dom)
+    assert found, "the page names no answering server:\n" + dom[-3000:]
+    return found.group(1)
+
+
 @pytest.fixture(scope="module")
 def demo(make_lab, tmp_path_factory):
     image = os.environ.get("AEROSPIKE_IMAGE") or simulator_image()
@@ -127,6 +167,9 @@ def test_site_with_the_app_enabled_reports_the_app_and_its_urls(demo):
         assert "database: usable (seed tasks.apptest_aerospike:3000, namespace test)" in out
     else:
         assert "database: NOT usable, every hit answers 503: database not connected" in out
+    assert ("HAProxy statistics: " + "  ".join("http://%s:%d/stats" % (h.address, STATS_PORT) for h in demo.lab.hosts)
+            + " (clients from 198.18.0.0/15, no password)") in out
+    assert "WARNING: app_lb_stats_auth is false" in out, "the lab's page without a password is a warning"
 
 
 def test_haproxy_answers_on_every_host_from_the_web_tasks(demo):
@@ -159,6 +202,57 @@ def test_an_unusable_database_is_a_clean_503_with_a_log_line_and_no_stack_trace(
     logs = demo.docker("service", "logs", "--raw", APP_STACK + "_web")
     assert re.search(r"ERROR GET /: 503: database not connected \(cannot connect to tasks\.apptest_aerospike:3000", logs)
     assert "Traceback" not in logs
+
+
+def test_a_browser_gets_the_page_with_the_total_and_a_reload_through_haproxy_shows_another_server(demo):
+    if not CHROMIUM:
+        pytest.skip(NO_CHROMIUM)
+    url = demo.url("lab2", "/")
+    first = chromium(url, "--dump-dom")
+    assert "<title>Hit counter</title>" in first
+    if demo.real:
+        assert re.search(r'<p class="total" id="total">[1-9][0-9]*</p>', first), first[-3000:]
+        assert "Database: connected (seed tasks.apptest_aerospike:3000, namespace test)" in first
+        assert '<table id="servers">' in first
+    else:
+        assert ("Database: NOT usable (HTTP 503): database not connected (cannot connect to "
+                "tasks.apptest_aerospike:3000: ") in first
+        assert "No totals while the database is not usable." in first
+    # HAProxy balances round robin over 3 web tasks; other clients (the role's checks are /live, not /) can take a
+    # turn between two loads, so a reload is allowed up to 3 times to land on another server.
+    servers = [answering_server(first)]
+    for _reload in range(3):
+        servers.append(answering_server(chromium(url, "--dump-dom")))
+        if servers[-1] != servers[0]:
+            break
+    assert servers[-1] != servers[0], "every reload was answered by %s" % servers
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    chromium(url, "--screenshot=%s" % SCREENSHOT, "--window-size=820,640", "--hide-scrollbars")
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and SCREENSHOT.stat().st_size > 10000
+    print("\n[screenshot] %s (%s)" % (SCREENSHOT, demo.image))
+
+
+def test_api_clients_keep_json_through_haproxy(demo):
+    for accept in ("*/*", "application/json", "image/png"):
+        request = urllib.request.Request(demo.url("lab3", "/"), headers={"Accept": accept})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                content_type = response.headers["Content-Type"]
+        except urllib.error.HTTPError as error:
+            content_type = error.headers["Content-Type"]
+        assert content_type == "application/json", accept
+
+
+def test_haproxys_statistics_list_every_web_backend_for_this_machine_only(demo):
+    slots = haproxy_backends(demo, "lab4")
+    assert sorted(slots, key=lambda s: int(s.split("-")[1])) == ["web-%d" % i for i in range(1, 17)]
+    wait_for("HAProxy's statistics on lab4 to show 3 web backends UP", lambda: len(up_backends(demo, "lab4")) == 3,
+             timeout=30)
+    # From lab1 itself the client is Docker's gateway on that host, outside app_lb_stats_sources: refused.
+    probe = ("import urllib.request, urllib.error\n"
+             "try:\n    print(urllib.request.urlopen('http://127.0.0.1:%d/stats', timeout=5).status)\n"
+             "except urllib.error.HTTPError as e:\n    print(e.code)\n" % STATS_PORT)
+    assert run_ok(demo.lab, "lab1", ["python3", "-c", probe], "GET /stats from lab1").strip() == "403"
 
 
 def test_two_hundred_hits_through_haproxy_are_counted_once_each_over_several_servers(demo):
@@ -195,6 +289,8 @@ def test_scaling_the_web_tier_adds_backends_without_touching_haproxy(demo):
 
     # The role waited for the tasks and /health; HAProxy picks new tasks up within its DNS interval (1 s).
     wait_for("HAProxy on lab1 to balance over web-1..web-5", lambda: servers() == {"web-%d" % i for i in range(1, 6)},
+             timeout=30)
+    wait_for("HAProxy's statistics on lab2 to show 5 web backends UP", lambda: len(up_backends(demo, "lab2")) == 5,
              timeout=30)
     if demo.real:
         before = stats(demo)

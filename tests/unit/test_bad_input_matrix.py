@@ -26,6 +26,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_conf as conf
+from ansible_collections.aerostack.swarm.plugins.module_utils import _app_stack as app_stack
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_info as info
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_ops as ops
 from ansible_collections.aerostack.swarm.plugins.module_utils import _swarm_plan as plan
@@ -185,6 +186,21 @@ class SeedNode:
 def tip_node(args, node):
     with nodes_answering(answering(node)):
         return module_failure(aerospike_tip, dict({"nodes": ["10.0.6.2"]}, **args))
+
+
+def app_problem(warning=False, **changes):
+    """The app role's preflight item for settings with the statistics page on (with credentials) and ``changes``."""
+    spec = {"stack": "hitcounter", "aerospike_stack": "aerostack", "image": "aerostack/hitcounter:0.2.0",
+            "replicas": 3, "web_port": 8080, "web_constraints": [], "web_memory": "128M", "namespace": "test",
+            "hits_set": "hits", "totals_set": "totals", "lb_image": "haproxy:3.0.5-bookworm", "lb_port": 8080,
+            "lb_constraints": [], "lb_memory": "128M", "max_backends": 16, "stats_enabled": True, "stats_port": 8404,
+            "stats_sources": ["192.0.2.0/24"], "stats_auth": True, "stats_user": "stats",
+            "stats_password": "from-a-vault"}
+    spec.update(changes)
+    result = app_stack.check_spec(spec)
+    items = result["warnings"] if warning else result["errors"]
+    assert len(items) == 1, result
+    return items[0]
 
 
 def conf_problem(**changes):
@@ -437,6 +453,15 @@ PRODUCERS = {
     "V-69": lambda: ops.service_mode_problem({"exists": True, "mode": "replicated"}, "aerostack_aerospike"),
     "V-71": lambda: ops.placement_plan(_members(5, labelled=3, down=["lab4"]), ["lab%d" % i for i in range(1, 6)], [],
                                        5)["short"],
+    # --- the app role's preflight ----------------------------------------------------------------------------------
+    "V-80": lambda: app_problem(stats_port=70000),
+    "V-81": lambda: app_problem(stats_port=8080),
+    "V-82": lambda: app_problem(stats_sources=[]),
+    "V-83": lambda: app_problem(stats_sources=["office"]),
+    "V-84": lambda: app_problem(stats_password=""),
+    "V-85": lambda: app_problem(stats_user="ad:min"),
+    "V-86": lambda: app_problem(stats_password="tab\there"),
+    "V-87": lambda: app_problem(warning=True, stats_auth=False, stats_password=""),
     # --- module arguments ----------------------------------------------------------------------------------------
     "M-01": lambda: facts({"nodes": []}),
     "M-02": lambda: facts({"nodes": ["10.0.0.1:0"]}),

@@ -107,6 +107,9 @@ def test_down_removes_only_what_carries_the_lab_label_and_the_generated_files(tm
     inventory.parent.mkdir(parents=True)
     inventory.write_text("x")
     (inventory.parent / "all.yml").write_text("kept")
+    demo_settings = inventory.parent / "group_vars" / "swarm" / "demo.yml"
+    demo_settings.parent.mkdir(parents=True)
+    demo_settings.write_text("app_lb_stats_enabled: true\n")
     fake = FakeDocker(
         [
             ENGINE_UP,
@@ -125,7 +128,9 @@ def test_down_removes_only_what_carries_the_lab_label_and_the_generated_files(tm
     assert fake.called("volume", "rm") == [("volume", "rm", "--force", "aerostack-lab-1-var-lib-docker")]
     assert removed["containers"] == ["aerostack-lab-1"] and removed["networks"] == ["aerostack-lab"]
     assert not state.exists() and not inventory.exists()
+    assert not demo_settings.parent.exists(), "the demo's settings go with the generated inventory"
     assert (inventory.parent / "all.yml").read_text() == "kept"
+    assert str(demo_settings) in removed["files"]
 
 
 def test_loading_an_image_the_outer_engine_lacks_is_refused_with_how_to_find_it(tmp_path):

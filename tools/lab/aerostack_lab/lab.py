@@ -36,6 +36,9 @@ DEFAULT_FLAVOUR = "docker"
 READY_TIMEOUT = 180.0
 
 LABEL = "org.aerostack.lab"
+#: Settings written next to a lab's generated inventory (scripts/demo: the demo's choices for the ``swarm`` group),
+#: relative to the inventory's directory; ``down`` removes them with the inventory.
+GENERATED_VARS = Path("group_vars") / "swarm" / "demo.yml"
 LABEL_HOST = "org.aerostack.lab.host"
 LABEL_INDEX = "org.aerostack.lab.index"
 LABEL_HOSTS = "org.aerostack.lab.hosts"
@@ -313,7 +316,7 @@ class Lab:
             removed["networks"].append(self.name)
         targets = [self.state_dir]
         if self.name == DEFAULT_NAME:
-            targets.append(self.inventory_path)
+            targets += [self.inventory_path, self.inventory_path.parent / GENERATED_VARS]
         for path in targets:
             if path.is_dir():
                 shutil.rmtree(path)
@@ -321,6 +324,8 @@ class Lab:
             elif path.exists():
                 path.unlink()
                 removed["files"].append(str(path))
+                if path.parent.name == GENERATED_VARS.parent.name and not any(path.parent.iterdir()):
+                    path.parent.rmdir()  # group_vars/swarm/, made for the generated settings alone
         if any(removed.values()):
             self.progress.say(
                 f"lab {self.name} removed: {len(removed['containers'])} containers, {len(removed['volumes'])} volumes, "

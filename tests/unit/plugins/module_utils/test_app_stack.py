@@ -11,10 +11,14 @@ from ansible_collections.aerostack.swarm.plugins.module_utils._app_stack import 
     HAPROXY_TARGET,
     LB_CONTAINER_PORT,
     SPEC_LABEL,
+    STATS_CONTAINER_PORT,
+    STATS_USERS_TARGET,
     AppStackError,
     build_stack,
     check_spec,
+    haproxy_word,
     stack_state,
+    stats_users,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "app"
@@ -22,7 +26,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "app"
 SPEC = {
     "stack": "hitcounter",
     "aerospike_stack": "aerostack",
-    "image": "aerostack/hitcounter:0.1.0",
+    "image": "aerostack/hitcounter:0.2.0",
     "replicas": 3,
     "web_port": 8080,
     "web_constraints": [],
@@ -112,7 +116,7 @@ def test_scaling_the_web_tier_changes_no_spec_hash_so_haproxy_is_left_alone():
 
 
 @pytest.mark.parametrize(("change", "changed"), [
-    ({"image": "aerostack/hitcounter:0.2.0"}, {"web"}),
+    ({"image": "aerostack/hitcounter:0.3.0"}, {"web"}),
     ({"namespace": "web"}, {"web"}),
     ({"aerospike_stack": "payments"}, {"web"}),
     ({"haproxy_cfg": SPEC["haproxy_cfg"] + "# tuned\n"}, {"lb"}),
@@ -126,6 +130,106 @@ def test_a_task_level_change_changes_the_hash_of_that_service_only(change, chang
 
 def test_a_changed_haproxy_config_is_a_new_config_name():
     assert build_stack(SPEC)["config_name"] != build_stack(spec(haproxy_cfg=SPEC["haproxy_cfg"] + "#\n"))["config_name"]
+
+
+# --- HAProxy's statistics page --------------------------------------------------------------------------------------
+
+STATS = {"stats_enabled": True, "stats_port": 8404, "stats_sources": ["198.18.0.0/15"], "stats_auth": True,
+         "stats_user": "stats", "stats_password": "s3cret words"}
+SECRET_PASSWORD = "hunter2-never-shown"
+
+
+def test_without_the_statistics_page_the_stack_is_what_it_was():
+    off = build_stack(spec(**dict(STATS, stats_enabled=False)))
+    assert off["spec_hashes"] == build_stack(SPEC)["spec_hashes"], "turning the option into the role redeploys nothing"
+    assert off["stack"]["services"]["lb"]["ports"] == [
+        {"target": LB_CONTAINER_PORT, "published": 8080, "protocol": "tcp", "mode": "host"}]
+    assert "secrets" not in off["stack"] and "secrets" not in off["stack"]["services"]["lb"]
+    assert off["stats"] == {"enabled": False, "port": 8404, "uri": "/stats", "secret": None}
+
+
+def test_the_statistics_page_is_published_in_host_mode_with_its_userlist_as_a_secret_haproxy_reads():
+    built = build_stack(spec(**STATS))
+    lb = built["stack"]["services"]["lb"]
+    assert lb["ports"][1] == {"target": STATS_CONTAINER_PORT, "published": 8404, "protocol": "tcp", "mode": "host"}
+    assert lb["command"] == ["haproxy", "-W", "-db", "-f", HAPROXY_TARGET, "-f", STATS_USERS_TARGET]
+    assert lb["secrets"] == [{"source": "stats_users", "target": "haproxy_stats_users.cfg", "mode": 0o444}]
+    secret = built["stats"]["secret"]
+    assert built["stack"]["secrets"] == {"stats_users": {"name": secret, "file": "./stats-users.cfg"}}
+    assert secret.startswith("hitcounter_stats_users_") and len(secret) == len("hitcounter_stats_users_") + 12
+    assert "s3cret" not in json.dumps(built), "the password is only in the secret's file"
+
+
+def test_a_new_password_is_a_new_secret_and_replaces_haproxys_tasks_only():
+    before, after = build_stack(spec(**STATS)), build_stack(spec(**dict(STATS, stats_password="other")))
+    assert before["stats"]["secret"] != after["stats"]["secret"]
+    assert before["spec_hashes"]["web"] == after["spec_hashes"]["web"]
+    assert before["spec_hashes"]["lb"] != after["spec_hashes"]["lb"]
+
+
+def test_without_credentials_the_page_has_no_secret():
+    built = build_stack(spec(**dict(STATS, stats_auth=False, stats_password="")))
+    assert built["stats"]["secret"] is None and "secrets" not in built["stack"]
+    assert built["stack"]["services"]["lb"]["command"] == ["haproxy", "-W", "-db", "-f", HAPROXY_TARGET]
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("plain", "plain"),
+    ("two words", "two\\ words"),
+    ("a#b", "a\\#b"),
+    ("it's \"x\"", "it\\'s\\ \\\"x\\\""),
+    ("back\\slash", "back\\\\slash"),
+])
+def test_credentials_are_escaped_as_one_haproxy_word(text, word):
+    assert haproxy_word(text) == word
+
+
+def test_the_userlist_names_the_user_and_the_escaped_password():
+    assert stats_users(STATS) == "userlist stats_users\n    user stats insecure-password s3cret\\ words\n"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"stats_port": 70000}, "app_lb_stats_port 70000 must be a port number from 1 to 65535"),
+    ({"stats_port": 8080}, "app_lb_stats_port 8080 is app_lb_port as well: the statistics page needs a port of its "
+                           "own (default 8404)"),
+    ({"stats_sources": []}, "app_lb_stats_sources is empty: list the client addresses or networks that may read the "
+                            "statistics page, for example ['192.0.2.0/24'] (['0.0.0.0/0', '::/0'] for any). Swarm "
+                            "cannot bind a published port to one host address, so HAProxy refuses every other client"),
+    ({"stats_sources": ["office"]}, "app_lb_stats_sources entry 'office' must be an IP address or network such as "
+                                    "192.0.2.0/24"),
+    ({"stats_password": ""}, "app_lb_stats_password is empty: the statistics page needs credentials and has no "
+                             "default password. Set it (from Ansible Vault), or set app_lb_stats_auth: false on a "
+                             "network you trust, such as the lab"),
+    ({"stats_user": ""}, "app_lb_stats_user is empty: the statistics page asks for a user and a password "
+                         "(app_lb_stats_auth); set both"),
+    ({"stats_user": "ad:min"}, "app_lb_stats_user 'ad:min' must be text without ':' or control characters (HTTP "
+                               "basic authentication puts a ':' between user and password)"),
+    ({"stats_enabled": "yes"}, "app_lb_stats_enabled 'yes' must be true or false"),
+], ids=["port-range", "port-taken", "no-sources", "bad-source", "no-password", "no-user", "user-colon", "not-bool"])
+def test_bad_statistics_settings_are_refused_naming_the_variable(change, message):
+    errors = check_spec(spec(**dict(STATS, **change)))["errors"]
+    assert errors == [message]
+
+
+def test_a_bad_password_is_refused_without_showing_it():
+    errors = check_spec(spec(**dict(STATS, stats_password=SECRET_PASSWORD + "\n")))["errors"]
+    assert errors == ["app_lb_stats_password must be text without control characters such as tabs or newlines (its "
+                      "value is not shown)"]
+    assert SECRET_PASSWORD not in json.dumps(errors)
+
+
+def test_a_port_out_of_range_is_refused_even_with_the_page_off():
+    errors = check_spec(spec(stats_enabled=False, stats_port=0))["errors"]
+    assert errors == ["app_lb_stats_port 0 must be a port number from 1 to 65535"]
+
+
+def test_the_page_without_credentials_is_a_warning_and_good_settings_pass():
+    assert check_spec(spec(**STATS)) == {"errors": [], "warnings": []}
+    assert check_spec(spec(**dict(STATS, stats_sources=["0.0.0.0/0", "::/0", "192.0.2.7"]))) == {
+        "errors": [], "warnings": []}
+    assert check_spec(spec(**dict(STATS, stats_auth=False, stats_password=""))) == {"errors": [], "warnings": [
+        "app_lb_stats_auth is false: every client in app_lb_stats_sources reads HAProxy's statistics page without a "
+        "password; keep that to a network you trust, such as the lab"]}
 
 
 # --- refusals ----------------------------------------------------------------------------------------------------
@@ -214,8 +318,25 @@ def test_failed_attempts_of_an_earlier_spec_are_not_a_problem_of_the_current_dep
     state = stack_state(probe("probe-fixed-image-updating.json"), built_for("940579c39c19"), 3)
     assert state["fatal"] is None
     assert not any("No such image" in line for line in state["waiting_for"]), state["waiting_for"]
-    assert state["waiting_for"] == ["6 of 3 hitcounter_web task(s) running (6 scheduled)"]  # start-first, mid-update
+    assert state["waiting_for"] == ["6 of 3 hitcounter_web task(s) running (6 scheduled)",  # start-first, mid-update
+                                    "swarm is still updating hitcounter_web (a rolling update, one task at a time)"]
     assert state["deploy"] == {"needed": False, "reasons": []}
+
+
+def test_a_rolling_update_of_haproxy_is_waited_for_even_when_every_task_left_runs_the_new_spec():
+    # Mid-update of the global service, stop-first: one node's old task is gone, its new one not yet there, so the
+    # 4 tasks that exist all run the current spec. Only the service's update state tells the update is not over.
+    recorded = probe("probe-web5-lb5-running.json")
+    lb_id = next(s["ID"] for s in recorded["services"] if s["Spec"]["Name"] == "hitcounter_lb")
+    running = [t for t in recorded["tasks"] if t["ServiceID"] == lb_id and t["DesiredState"] == "running"]
+    recorded["tasks"].remove(running[0])
+    assert stack_state(recorded, built_for("940579c39c19"), 5)["done"], "without an update state: looks converged"
+    for service in recorded["services"]:
+        if service["ID"] == lb_id:
+            service["UpdateStatus"] = {"State": "updating", "Message": "update in progress"}
+    state = stack_state(recorded, built_for("940579c39c19"), 5)
+    assert not state["done"] and state["fatal"] is None
+    assert state["waiting_for"] == ["swarm is still updating hitcounter_lb (a rolling update, one task at a time)"]
 
 
 def test_a_stack_that_does_not_exist_needs_a_deploy():
