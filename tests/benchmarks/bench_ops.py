@@ -290,10 +290,13 @@ def playbook_side(cluster, bare, image, retag, figures, record, plots):
         figures["restart"]["playbook"].append(seconds)
         figures["restart"]["first_change"].append(first)
         sampled["restart"] = (poller, mark, time.time(), timings)
+        # As an operator would: the new setting goes into the inventory, so later runs keep it.
+        cluster.update_settings(aerospike_env={"AEROSPIKE_TELEMETRY": "FALSE", "BENCH_RESTART": str(number)})
         seconds, first, _t = timed_playbook(cluster, "upgrade.yml", "-e", "aerospike_image=%s" % retag,
                                             record=record)
         figures["upgrade"]["playbook"].append(seconds)
         figures["upgrade"]["first_change"].append(first)
+        cluster.update_settings(aerospike_image=retag)
         key = poller.last_key()
         host, container = cluster.container_of(cluster.service)
         started = time.time()
@@ -305,7 +308,7 @@ def playbook_side(cluster, bare, image, retag, figures, record, plots):
         figures["kill"]["playbook"].append(max(ended, verified) - started)
     finally:
         poller.stop()
-    if plots:
+    if plots is not None:
         for name, (source, begin, end, timings) in sampled.items():
             plots.setdefault(name, []).append((list(source.samples), begin, end, timings))
     return image
@@ -391,17 +394,15 @@ def swarm_again(lab, figures, record, rounds):
 PHASE_COLOURS = ("#d9e8f5", "#fbe3c9", "#dff0d8", "#f2dede", "#e8e0f0", "#fcf8e3")
 
 
-def phases(timings, begin, least=0.4):
-    """Spans of the playbook worth marking: each task that took at least ``least`` s, as (start, end, label)."""
-    spans = []
-    for task in timings["tasks"]:
-        if task["seconds"] >= least:
-            spans.append((task["start"] - begin, task["end"] - begin, task["name"]))
-    return spans
+def phases(timings, begin, count=8):
+    """The ``count`` longest tasks of the playbook as (start, end, label), in the order they ran."""
+    longest = sorted(timings["tasks"], key=lambda t: -t["seconds"])[:count]
+    return [(t["start"] - begin, t["end"] - begin, t["name"]) for t in sorted(longest, key=lambda t: t["start"])]
 
 
 def plot_timeline(samples, begin, end, timings, path, title, xlabel):
-    """Two panels over time: each node's cluster size and migrations remaining, the playbook's long tasks shaded."""
+    """Two panels over time: each node's cluster size and migrations remaining; the playbook's longest tasks shaded
+    and numbered, named in a list under the plot."""
     import matplotlib  # pylint: disable=import-outside-toplevel
 
     matplotlib.use("Agg")
@@ -410,7 +411,7 @@ def plot_timeline(samples, begin, end, timings, path, title, xlabel):
     window = [s for s in samples if begin - 0.5 <= s["t"] <= end + 1.0]
     nodes = sorted(set(n["address"] for s in window for n in s["nodes"]),
                    key=lambda a: tuple(int(p) for p in a.split(".")))
-    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 6.5))
+    figure, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 7.5))
     for node in nodes:
         points = [(s["t"] - begin, n) for s in window for n in s["nodes"] if n["address"] == node and n["size"] is not None]
         if not points:
@@ -418,12 +419,14 @@ def plot_timeline(samples, begin, end, timings, path, title, xlabel):
         top.step([p[0] for p in points], [p[1]["size"] for p in points], where="post", label=node)
         bottom.step([p[0] for p in points], [p[1]["migrations"] for p in points], where="post", label=node)
     spans = phases(timings, begin)
-    for number, (start, stop, label) in enumerate(spans):
+    names = []
+    for number, (start, stop, label) in enumerate(spans, 1):
         colour = PHASE_COLOURS[number % len(PHASE_COLOURS)]
         for axis in (top, bottom):
-            axis.axvspan(start, stop, color=colour, alpha=0.6, lw=0)
-        top.text((start + stop) / 2.0, 0.2 + (number % 3) * 0.9, label[:38], fontsize=6, ha="center", va="bottom",
-                 rotation=90 if stop - start < 4 else 0)
+            axis.axvspan(start, stop, color=colour, alpha=0.7, lw=0)
+        top.text((start + stop) / 2.0, 5.5, str(number), fontsize=8, ha="center", va="center")
+        names.append("%d: %s (%.1f s)" % (number, label[:60], stop - start))
+    figure.text(0.01, 0.01, "\n".join(names), fontsize=7, va="bottom", ha="left", family="monospace")
     top.set_ylabel("cluster_size")
     top.set_ylim(0, 6)
     top.legend(loc="upper right", fontsize="x-small", title="node", ncol=2)
@@ -432,10 +435,15 @@ def plot_timeline(samples, begin, end, timings, path, title, xlabel):
     bottom.set_xlabel(xlabel)
     bottom.grid(True, alpha=0.3)
     figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.02 + 0.018 * len(names), 1, 1))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=90)
     plt.close(figure)
+    # The data beside it (ignored by git), so that a plot can be redrawn: --replot FILE.
+    raw = REPO / ".cache" / "bench" / (Path(path).stem + ".json")
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_text(json.dumps({"samples": window, "begin": begin, "end": end, "timings": timings, "title": title,
+                               "xlabel": xlabel}))
 
 
 # --- the report ---------------------------------------------------------------------------------------------------
@@ -506,6 +514,7 @@ def run(rounds, hosts, plot_dir, keep, app):
         log("swarm.yml first run on the fresh hosts (load %s)" % load())
         swarm_playbook(lab, figures, record)
         for number in range(1, rounds + 1):
+            cluster.update_settings(aerospike_image=image, aerospike_env={"AEROSPIKE_TELEMETRY": "FALSE"})
             sides = [("playbooks", lambda: playbook_side(cluster, bare, image, retag, figures, record,
                                                          plots if number == rounds else None)),
                      ("bare", lambda: bare_side(cluster, bare, retag, figures))]
@@ -559,7 +568,14 @@ def main():
     parser.add_argument("--plots", default=str(REPO / "docs" / "img"), help="where to write the PNGs (empty: none)")
     parser.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     parser.add_argument("--no-app", action="store_true", help="leave out the site.yml re-run with the app")
+    parser.add_argument("--replot", metavar="JSON", help="only redraw a plot from the data an earlier run kept in "
+                        ".cache/bench/ (written to --plots)")
     options = parser.parse_args()
+    if options.replot:
+        data = json.loads(Path(options.replot).read_text())
+        plot_timeline(data["samples"], data["begin"], data["end"], data["timings"],
+                      Path(options.plots) / (Path(options.replot).stem + ".png"), data["title"], data["xlabel"])
+        return 0
     if options.rounds < 1 or options.hosts < 5:
         parser.error("--rounds must be at least 1 and --hosts at least 5")
     try:
