@@ -214,6 +214,20 @@ def test_the_generator_stops_when_told(tmp_path):
     assert generator.ended is not None
 
 
+def test_acknowledged_is_a_snapshot_that_later_writes_do_not_change():
+    journal = loadgen.Journal()
+    journal.add(1, 10.0, 10.5, "ok")
+    journal.add(2, 10.1, 12.0, "TimeoutError 9")
+    journal.add(3, 10.2, 11.0, "ok")
+    snapshot = journal.acknowledged()
+    journal.add(4, 10.3, 13.0, "ok")
+    assert list(snapshot) == [(1, 10.5), (3, 11.0)] and len(snapshot) == 2
+    assert snapshot[0:5] == [(1, 10.5), (3, 11.0)] and snapshot[-1] == (3, 11.0) and snapshot.latest() == 11.0
+    with pytest.raises(IndexError):
+        snapshot[2]  # pylint: disable=pointless-statement
+    assert loadgen.Journal().acknowledged().latest() is None
+
+
 # --- read-back --------------------------------------------------------------------------------------------------
 
 
