@@ -33,6 +33,8 @@ ADMIN_PORT = 3003
 DATA_DIR = "/opt/aerospike/data"
 DEFAULT_PROTO_FD_MAX = 15000
 STORAGE_TYPES = ("memory", "file")
+# Community Edition 8.x refuses a third namespace at start: "too many namespaces (max is 2)".
+COMMUNITY_NAMESPACE_LIMIT = 2
 LOG_LEVELS = ("critical", "warning", "info", "debug", "detail")
 NETWORK_CONTEXTS = ("service", "heartbeat", "fabric", "admin")
 
@@ -394,6 +396,14 @@ def check_deployment(settings, replicas, eligible_hosts, nofile, image, edition=
             errors.append("%s: '%s' is an Enterprise Edition feature; a Community Edition server refuses it at "
                           "start: remove it, or set aerospike_edition: enterprise with an Enterprise image"
                           % (where, key))
+        names = [str(ns.get("name")) for ns in settings.get("namespaces") or [] if isinstance(ns, dict)]
+        if len(names) > COMMUNITY_NAMESPACE_LIMIT:
+            errors.append(
+                "aerospike_namespaces lists %d namespaces (%s) but a Community Edition server starts with at most %d "
+                "(it stops with 'too many namespaces (max is %d)'): keep %d, for example by storing one's data as a "
+                "set of another, or set aerospike_edition: enterprise with an Enterprise image"
+                % (len(names), ", ".join(names), COMMUNITY_NAMESPACE_LIMIT, COMMUNITY_NAMESPACE_LIMIT,
+                   COMMUNITY_NAMESPACE_LIMIT))
     if not isinstance(image, str) or not image.strip() or any(c.isspace() for c in image):
         errors.append("aerospike_image %r must be an image reference such as aerospike/aerospike-server:8.1.2.0"
                       % (image,))

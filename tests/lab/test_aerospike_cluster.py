@@ -1,7 +1,7 @@
 """The aerospike role on the 5-host lab: site.yml from plain docker hosts to a verified cluster, instances bound to
 their hosts with their data (kills, a full outage, a host down and back, a host replaced for good), scaling both ways,
-stale data refused, a killed discovery task, an idempotent re-run, a verified rolling update that adds a namespace,
-teardown.
+stale data refused, a killed discovery task, an idempotent re-run, verified rolling updates that remove a namespace
+and add one (a third refused, as Community Edition refuses it), teardown.
 
 The server is the Aerospike simulator image unless AEROSPIKE_IMAGE names a real server image on the local
 engine (then records are also written and read back: through a scale-down, a full outage of a file namespace, and a
@@ -274,54 +274,70 @@ def test_real_server_keeps_every_record_through_scale_down(cluster):
     assert cluster.client(status, 1000, "read") == 1000
 
 
-def test_adding_a_namespace_rolls_one_task_at_a_time_and_is_verified(cluster):
-    extra = {"name": "extra", "replication_factor": 2, "storage": {"type": "memory", "data_size": "512M"}}
-    change = json.dumps({"aerospike_namespaces": NAMESPACES + [extra]})
-    with RunningSampler(cluster) as sampler:
-        done = cluster.playbook("aerospike.yml", "-e", change)
-    cluster.timing("namespace added -> rolling update of 3, verified per task", done.seconds)
+def roll_namespaces(cluster, namespaces, writer=None):
+    """aerospike.yml with ``namespaces`` while the running tasks are sampled (and ``writer()`` is called in a loop
+    until the run ends, when given); asserts a rollout verified before and after each of the 3 steps, never more
+    than one task down, one configuration left, and a re-run that changes nothing. Returns the run."""
+    change = json.dumps({"aerospike_namespaces": namespaces})
+    with RunningSampler(cluster) as sampler, ThreadPoolExecutor(max_workers=1) as pool:
+        rolling = pool.submit(cluster.playbook, "aerospike.yml", "-e", change, check=False)
+        while writer and not rolling.done():
+            writer()
+        done = rolling.result()
+    assert done.returncode == 0, done.stdout[-4000:]
     assert "stack %s: rollout" % STACK in done.stdout
     assert done.stdout.count("cluster: STABLE, 3 node(s)") >= 4  # before, and after each of the 3 tasks
     assert sampler.samples and min(sampler.samples) >= 2, "more than one task was down at once: %s" % sampler.samples
     status = cluster.status()
     assert_stable(status, 3)
-    assert all(sorted(row["objects"]) == ["extra", "persist", "test"] for row in status["nodes"]), status["nodes"]
+    names = sorted(ns["name"] for ns in namespaces)
+    assert all(sorted(row["objects"]) == names for row in status["nodes"]), status["nodes"]
     assert_bound(cluster, ["lab1", "lab2", "lab3"])
     configs = cluster.docker(cluster.manager, "config", "ls", "--format", "{{.Name}}").split()
     assert len([c for c in configs if c.startswith(STACK + "_aerospike_conf_")]) == 1, configs
     again = cluster.playbook("aerospike.yml", "-e", change)
     assert all(r["changed"] == 0 for r in again.recap.values()), changed_tasks(again.stdout)
-    cluster.update_settings(aerospike_namespaces=NAMESPACES + [extra])
-
-
-def test_real_server_keeps_writing_while_a_namespace_is_added(cluster):
-    if not cluster.real:
-        pytest.skip("records need a real server's data path; the simulator has none (set AEROSPIKE_IMAGE)")
-    more = {"name": "more", "replication_factor": 2, "storage": {"type": "file", "filesize": "1G"}}
-    namespaces = cluster.settings["aerospike_namespaces"] + [more]
-    status = cluster.status()
-    outcome = {}
-
-    def roll():
-        outcome["done"] = cluster.playbook("aerospike.yml", "-e", json.dumps({"aerospike_namespaces": namespaces}),
-                                           check=False)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        rolling = pool.submit(roll)
-        batches, start = 0, 10000
-        while not rolling.done():
-            assert cluster.client(status, 200, "write", start=start, namespace="persist") == 200
-            start += 200
-            batches += 1
-        rolling.result()
-    done = outcome["done"]
-    assert done.returncode == 0, done.stdout[-4000:]
-    status = cluster.status()
-    assert_stable(status, 3)
-    assert cluster.client(status, start - 10000, "read", start=10000, namespace="persist") == start - 10000
-    cluster.timing("namespace added while writing: %d records written during the roll, all read back" % (start - 10000),
-                   done.seconds)
     cluster.update_settings(aerospike_namespaces=namespaces)
+    return done
+
+
+def test_a_third_namespace_is_refused_before_anything_changes(cluster):
+    """A Community Edition server stops at start with a third namespace ('too many namespaces (max is 2)'), and so
+    does the simulator: the preflight refuses it and the running tasks stay as they are."""
+    extra = {"name": "extra", "replication_factor": 2, "storage": {"type": "memory", "data_size": "512M"}}
+    before = cluster.containers(SERVICE, ["lab1", "lab2", "lab3"])
+    done = cluster.playbook("aerospike.yml", "-e", json.dumps({"aerospike_namespaces": NAMESPACES + [extra]}),
+                            check=False)
+    assert done.returncode != 0
+    assert "aerospike_namespaces lists 3 namespaces (test, persist, extra) but a Community Edition server" in done.stdout
+    assert all(r["changed"] == 0 for r in done.recap.values()), changed_tasks(done.stdout)
+    assert cluster.containers(SERVICE, ["lab1", "lab2", "lab3"]) == before
+
+
+def test_removing_a_namespace_rolls_one_task_at_a_time_and_is_verified(cluster):
+    done = roll_namespaces(cluster, [ns for ns in cluster.settings["aerospike_namespaces"] if ns["name"] != "test"])
+    cluster.timing("namespace test removed -> rolling update of 3, verified per task", done.seconds)
+
+
+def test_adding_a_namespace_rolls_one_task_at_a_time_while_a_client_writes(cluster):
+    """With a real server a client writes batches of 200 records into the file namespace throughout the roll, and
+    every one is read back afterwards."""
+    extra = {"name": "extra", "replication_factor": 2, "storage": {"type": "memory", "data_size": "512M"}}
+    status, written = cluster.status(), {"next": 10000}
+
+    def write_a_batch():
+        assert cluster.client(status, 200, "write", start=written["next"], namespace="persist") == 200
+        written["next"] += 200
+
+    done = roll_namespaces(cluster, cluster.settings["aerospike_namespaces"] + [extra],
+                           writer=write_a_batch if cluster.real else None)
+    cluster.timing("namespace extra added -> rolling update of 3, verified per task", done.seconds)
+    if cluster.real:
+        count = written["next"] - 10000
+        assert count > 0
+        assert cluster.client(cluster.status(), count, "read", start=10000, namespace="persist") == count
+        cluster.timing("namespace added while writing: %d records written during the roll, all read back" % count,
+                       done.seconds)
 
 
 def test_a_host_that_is_down_keeps_its_instance_and_it_rejoins_by_itself(cluster):

@@ -9,7 +9,7 @@ obsolete keys (``paxos-single-replica-limit``, ``transaction-queues``, ``transac
 ``memory-size``, ``data-in-memory``) anywhere; keys unknown in the contexts the simulator models
 completely (network sub-contexts, namespace, storage-engine); a missing ``cluster-name``; a non-zero
 ``default-ttl`` without ``nsup-period`` (unless ``allow-ttl-without-nsup true``); ``proto-fd-max`` above
-the open-files limit; Enterprise-only settings. ``network { info { port } }`` is ignored, as on 8.x.
+the open-files limit; Enterprise-only settings; a third namespace (Community Edition starts at most 2). ``network { info { port } }`` is ignored, as on 8.x.
 """
 
 from __future__ import annotations
@@ -196,6 +196,10 @@ _FABRIC_KEYS = {
     "keepalive-intvl", "keepalive-probes", "keepalive-time", "latency-max-ms", "recv-rearm-threshold",
     "send-threads",
 }
+# A Community Edition server refuses a third namespace context at start, as 8.1.2.0 logs it:
+# "CRITICAL (namespace): (namespace.c:69) too many namespaces (max is 2)".
+COMMUNITY_NAMESPACE_LIMIT = 2
+
 # Namespace configuration keys as the 8.1.2.0 server lists them in namespace/<ns> (fixture).
 _NAMESPACE_KEYS = {
     "active-rack", "allow-ttl-without-nsup", "apply-ttl-reductions", "auto-revive",
@@ -586,6 +590,9 @@ def build(tree: Context, path: str = "<text>") -> NodeConfig:
         if any(n.name == ns.name for n in namespaces):
             raise ConfigError("namespace %s is defined twice: merge the two contexts" % ns.name, ctx.line,
                               "namespace")
+        if len(namespaces) == COMMUNITY_NAMESPACE_LIMIT:
+            raise ConfigError("too many namespaces (max is %d): Community Edition starts at most %d; remove one"
+                              % (COMMUNITY_NAMESPACE_LIMIT, COMMUNITY_NAMESPACE_LIMIT), ctx.line, "namespace")
         namespaces.append(ns)
 
     return NodeConfig(

@@ -180,6 +180,15 @@ def test_unbalanced_braces_name_the_opening_line():
     assert info.value.line == line_of(GOOD, "namespace persistent") and "never closed" in str(info.value)
 
 
+def test_a_third_namespace_is_refused_as_community_edition_refuses_it():
+    third = GOOD + "namespace third {\n    storage-engine memory {\n        data-size 1G\n    }\n}\n"
+    with pytest.raises(ConfigError) as info:
+        config_of(third)
+    assert info.value.line == len(GOOD.splitlines()) + 1
+    assert str(info.value).startswith("line %d 'namespace': too many namespaces (max is 2)" % info.value.line), \
+        str(info.value)
+
+
 def test_stray_closing_brace_is_refused():
     with pytest.raises(ConfigError) as info:
         parse_tree(GOOD + "}\n")

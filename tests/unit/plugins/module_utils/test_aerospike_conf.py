@@ -167,6 +167,17 @@ def test_enterprise_only_keys_are_refused_on_community_edition(where, s):
     assert deployment(s, edition="enterprise")["errors"] == []
 
 
+def test_a_third_namespace_is_refused_on_community_edition():
+    ns = BASE["namespaces"][0]
+    three = settings(namespaces=[ns, dict(ns, name="persist"), dict(ns, name="extra")])
+    assert deployment(three)["errors"] == [
+        "aerospike_namespaces lists 3 namespaces (test, persist, extra) but a Community Edition server starts with at "
+        "most 2 (it stops with 'too many namespaces (max is 2)'): keep 2, for example by storing one's data as a set "
+        "of another, or set aerospike_edition: enterprise with an Enterprise image"]
+    assert deployment(three, edition="enterprise")["errors"] == []
+    assert deployment(settings(namespaces=[ns, dict(ns, name="persist")]))["errors"] == []
+
+
 def test_replication_factor_above_replicas_is_refused():
     errors = deployment(with_ns(replication_factor=3), replicas=2, eligible=3)["errors"]
     assert errors == ["namespace test has replication_factor 3 but aerospike_replicas is 2: the cluster could never "
