@@ -282,6 +282,29 @@ class Cluster:
         assert done.returncode == 0, done.stderr[-2000:]
         return int(done.stdout.strip())
 
+    def write_acknowledged(self, via, count, start, namespace="test"):
+        """Write records ``start``..``start+count-1`` from inside the network namespace of ``via`` ((host,
+        container) of a task that stays up, e.g. discovery's, while the Aerospike tasks roll), seeded afresh with
+        the addresses the engine's DNS gives ``tasks.<service>`` there; a write that fails is counted by its error
+        class, not retried further (a client in AP mode sees a few while a node leaves). Returns (acknowledged
+        indexes, {error class: count})."""
+        answer = self._acknowledging_client(via, "write", list(range(start, start + count)), namespace)
+        return answer["acked"], answer["failed"]
+
+    def read_back(self, via, indexes, namespace="test"):
+        """Of ``indexes``, those not readable with the value written (a read that fails counts as not read)."""
+        return self._acknowledging_client(via, "read", list(indexes), namespace)["missing"]
+
+    def _acknowledging_client(self, via, mode, indexes, namespace):
+        host, container = via
+        done = subprocess.run(
+            ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c",
+             ACKNOWLEDGING_CLIENT, str(REPO / "plugins" / "module_utils"), "tasks." + self.service, mode, namespace],
+            input=json.dumps(indexes), capture_output=True, text=True, check=False, timeout=600,
+        )  # fmt: skip  (the indexes on stdin: tens of thousands are too long for one argument)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
 
 class Sampler:
     """Calls ``take()`` every ``interval`` seconds in a thread while the ``with`` block runs and keeps what it returns in
@@ -412,4 +435,35 @@ for i in range(start, start + count):
         found += bins.get("i") == i
 client.close()
 print(found)
+"""
+
+# Writes (or reads back) the given indexes one by one, counting each outcome instead of stopping at the first error.
+ACKNOWLEDGING_CLIENT = r"""
+import collections, json, sys
+sys.path.insert(0, sys.argv[1])
+import aerospike
+from aerospike import exception as ex
+from _dns import lookup_a
+name, mode, namespace, indexes = sys.argv[2], sys.argv[3], sys.argv[4], json.load(sys.stdin)
+policy = {"total_timeout": 2000, "max_retries": 2, "sleep_between_retries": 250}
+client = aerospike.client({"hosts": [(a, 3000) for a in lookup_a(name, "127.0.0.11")],
+                           "policies": {"write": policy, "read": policy}}).connect()
+acked, failed, missing = [], collections.Counter(), []
+for i in indexes:
+    key = (namespace, "aerostack", i)
+    try:
+        if mode == "write":
+            client.put(key, {"i": i})
+            acked.append(i)
+        elif client.get(key)[2].get("i") != i:
+            missing.append(i)
+    except ex.RecordNotFound:
+        missing.append(i)
+    except ex.AerospikeError as exc:
+        if mode == "write":
+            failed[type(exc).__name__] += 1
+        else:
+            missing.append(i)
+client.close()
+print(json.dumps({"acked": acked, "failed": failed, "missing": missing}))
 """
