@@ -15,8 +15,9 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 import time
+
+from ansible_collections.aerostack.swarm.plugins.module_utils._files import read_text as _read_text, write_atomically
 
 # Names as Ansible's distribution facts give them, by the ID of /etc/os-release.
 _DISTRIBUTIONS = {
@@ -112,14 +113,6 @@ def missing_packages(specs, installed):
     return missing
 
 
-def _read_text(path):
-    try:
-        with open(path, "r") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
-
-
 def _run_dpkg_query(names):
     """``(rc, stdout)`` of dpkg-query for ``names``; rc None when dpkg-query is missing."""
     try:
@@ -175,16 +168,7 @@ def write_daemon_json(path, text):
     try:
         if not os.path.isdir(directory):
             os.makedirs(directory, 0o755)
-        handle, temp = tempfile.mkstemp(prefix=".daemon.json.", dir=directory)
-        try:
-            with os.fdopen(handle, "w") as out:
-                out.write(text)
-            os.chmod(temp, 0o644)
-            os.rename(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        write_atomically(path, text.encode("utf-8"), 0o644)
     except (IOError, OSError) as exc:
         raise DockerHostError("write %s failed: %s" % (path, exc))
 

@@ -14,7 +14,8 @@ __metaclass__ = type
 
 import os
 import stat
-import tempfile
+
+from ansible_collections.aerostack.swarm.plugins.module_utils._files import write_atomically
 
 
 class StackFilesError(Exception):
@@ -95,17 +96,7 @@ def write_file(directory, name, text, mode, uid, gid):
     """Write ``text`` to ``directory/name`` atomically (a temporary file renamed over it) with ``mode`` and owner."""
     path = os.path.join(directory, name)
     try:
-        handle, temp = tempfile.mkstemp(prefix="." + name + ".", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(text.encode("utf-8"))
-            os.chmod(temp, mode)
-            os.chown(temp, uid, gid)
-            os.rename(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        write_atomically(path, text.encode("utf-8"), mode, (uid, gid))
     except (IOError, OSError) as exc:
         raise StackFilesError("write %s failed: %s" % (path, exc))
 

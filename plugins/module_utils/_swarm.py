@@ -24,6 +24,7 @@ import subprocess
 import time
 
 from ansible_collections.aerostack.swarm.plugins.module_utils._docker_api import DockerApiError
+from ansible_collections.aerostack.swarm.plugins.module_utils._files import read_text as _read_text
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm_plan import SWARM_PORT, SwarmError, join_address
 
 DEFAULT_LISTEN_ADDR = "0.0.0.0:%d" % SWARM_PORT
@@ -73,14 +74,6 @@ def cert_subject(pem):
         if value is not None:
             found[key] = value
     return found
-
-
-def _read_text(path):
-    try:
-        with open(path, "r") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
 
 
 def describe_local(info, read_text=_read_text):
