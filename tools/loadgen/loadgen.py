@@ -128,6 +128,9 @@ def parse_args(argv: Iterable[str]) -> Settings:
     parser.add_argument("--duration", default="600", help="seconds at most (1-7200)")
     parser.add_argument("--workers", default="64", help="writes in flight at most (1-512)")
     parser.add_argument("--timeout-ms", default="2000", help="per write, retries included (50-60000)")
+    parser.add_argument("--socket-timeout-ms", default="500", help="per try (10-60000)")
+    parser.add_argument("--retries", default="2", help="tries after the first, within --timeout-ms (0-100)")
+    parser.add_argument("--retry-pause-ms", default="250", help="between two tries (0-10000)")
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--allow", action="append", help="a network the seeds must resolve into (repeatable)")
     args = parser.parse_args(list(argv))
@@ -149,6 +152,9 @@ def parse_args(argv: Iterable[str]) -> Settings:
         duration=_number(args.duration, "--duration", 1, 7200),
         workers=_number(args.workers, "--workers", 1, 512, int),
         timeout_ms=_number(args.timeout_ms, "--timeout-ms", 50, 60000, int),
+        socket_timeout_ms=_number(args.socket_timeout_ms, "--socket-timeout-ms", 10, 60000, int),
+        retries=_number(args.retries, "--retries", 0, 100, int),
+        retry_pause_ms=_number(args.retry_pause_ms, "--retry-pause-ms", 0, 10000, int),
         workdir=args.workdir,
         allow=allow,
     )
