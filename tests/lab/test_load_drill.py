@@ -64,18 +64,18 @@ LOADGEN_HOST = "lab1"
 HTTP_HOSTS = ("lab1", "lab2")
 RATE = float(os.environ.get("AEROSTACK_LOAD_RATE") or 500)
 HTTP_RATE = float(os.environ.get("AEROSTACK_LOAD_HTTP_RATE") or 20)
-#: The generator's client (AEROSTACK_LOAD_CLIENT). ``failover``: a write's tries span a node's failover (the
-#: heartbeat timeout, the new cluster, the client's next partition map: a few seconds), so a write waits instead of
-#: failing. ``default``: the Aerospike client's own 2 s with 2 retries 250 ms apart; a node that leaves fails the
-#: writes to its partitions until the client's map changes, many of them fast through the client's circuit breaker
-#: (100 errors per node and tend interval; the client accepts no higher ratio).
+#: The generator's client (AEROSTACK_LOAD_CLIENT). ``default``: the Aerospike client's own 2 s with 2 retries 250 ms
+#: apart; a node that leaves fails the writes to its partitions until the client's map changes, many of them fast
+#: through the client's circuit breaker (100 errors per node and tend interval; the client accepts no higher ratio).
+#: ``failover``: a write's tries are meant to span a node's failover (the heartbeat timeout, the new cluster, the
+#: client's next partition map: a few seconds), so that it waits instead of failing.
 CLIENTS = {
     "failover": ["--timeout-ms", "10000", "--socket-timeout-ms", "1000", "--retries", "15", "--retry-pause-ms", "500",
                  "--workers", "384"],
     "default": ["--timeout-ms", "2000", "--socket-timeout-ms", "500", "--retries", "2", "--retry-pause-ms", "250",
                 "--workers", "64"],
 }  # fmt: skip
-CLIENT = os.environ.get("AEROSTACK_LOAD_CLIENT") or "failover"
+CLIENT = os.environ.get("AEROSTACK_LOAD_CLIENT") or "default"
 #: The generator's own bound: it stops by itself after this long even if the drill never tells it to.
 LOAD_BOUND = 7200
 #: How long a phase may take to be verified again. With data, "verified" includes the migrations that bring a
