@@ -242,10 +242,15 @@ class Cluster:
 
         def ask(entry):
             host, container = entry
-            address = self.address_of(host, container)
+            try:
+                address, pid = self.address_of(host, container), outer_pid(container, host)
+            except AssertionError as exc:
+                # Listed, then gone before it was asked (a task replaced, a host reconnecting): no answer this time.
+                found = view(host, container, None, None)
+                found["error"] = "gone before it was asked: %s" % exc
+                return found
             done = subprocess.run(
-                ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c", VIEW, address,
-                 command],
+                ["nsenter", "--net=/proc/%d/ns/net" % pid, sys.executable, "-c", VIEW, address, command],
                 capture_output=True, text=True, check=False, timeout=30,
                 env=dict(os.environ, PYTHONPATH=str(REPO / ".cache" / "collections")),
             )  # fmt: skip
