@@ -47,7 +47,7 @@ for _path in (REPO / "tools" / "lab", REPO / "tests" / "lab", REPO / "tests" / "
 
 # pylint: disable=wrong-import-position
 import bench_swarm  # noqa: E402
-from aerospike_lab import DISCOVERY_IMAGE, Cluster, outer_pid  # noqa: E402
+from aerospike_lab import DISCOVERY_IMAGE, Cluster, netns_command  # noqa: E402
 from aerostack_lab import Lab  # noqa: E402
 from simulator_image import simulator_image  # noqa: E402
 
@@ -101,8 +101,7 @@ class Poller:
                 time.sleep(0.1)
         host, container = found
         self.proc = subprocess.Popen(
-            ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, str(POLLER),
-             "tasks." + self.cluster.service, "0.1"],
+            netns_command(host, container, sys.executable, str(POLLER), "tasks." + self.cluster.service, "0.1"),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env=dict(os.environ, PYTHONPATH=str(REPO / ".cache" / "collections")))
         threading.Thread(target=self._read, daemon=True).start()

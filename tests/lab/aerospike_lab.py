@@ -243,17 +243,13 @@ class Cluster:
         def ask(entry):
             host, container = entry
             try:
-                address, pid = self.address_of(host, container), outer_pid(container, host)
+                address = self.address_of(host, container)
+                done = run_in_netns(host, container, [VIEW, address, command], timeout=30, collections=True)
             except AssertionError as exc:
                 # Listed, then gone before it was asked (a task replaced, a host reconnecting): no answer this time.
                 found = view(host, container, None, None)
                 found["error"] = "gone before it was asked: %s" % exc
                 return found
-            done = subprocess.run(
-                ["nsenter", "--net=/proc/%d/ns/net" % pid, sys.executable, "-c", VIEW, address, command],
-                capture_output=True, text=True, check=False, timeout=30,
-                env=dict(os.environ, PYTHONPATH=str(REPO / ".cache" / "collections")),
-            )  # fmt: skip
             if done.returncode == 0:
                 return view(host, container, address, json.loads(done.stdout))
             found = view(host, container, address, None)
@@ -279,11 +275,7 @@ class Cluster:
         were written, or read back with the value written (a record that is not found counts as not read)."""
         host, container = via or self.container_of(self.service)
         seeds = [row["address"].rsplit(":", 1)[0] for row in status["nodes"]]
-        done = subprocess.run(
-            ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c", CLIENT,
-             json.dumps(seeds), str(count), mode, str(start), namespace],
-            capture_output=True, text=True, check=False, timeout=300,
-        )  # fmt: skip
+        done = run_in_netns(host, container, [CLIENT, json.dumps(seeds), str(count), mode, str(start), namespace])
         assert done.returncode == 0, done.stderr[-2000:]
         return int(done.stdout.strip())
 
@@ -302,11 +294,12 @@ class Cluster:
 
     def _acknowledging_client(self, via, mode, indexes, namespace):
         host, container = via
-        done = subprocess.run(
-            ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), sys.executable, "-c",
-             ACKNOWLEDGING_CLIENT, str(REPO / "plugins" / "module_utils"), "tasks." + self.service, mode, namespace],
-            input=json.dumps(indexes), capture_output=True, text=True, check=False, timeout=600,
-        )  # fmt: skip  (the indexes on stdin: tens of thousands are too long for one argument)
+        # The indexes go on stdin: tens of thousands are too long for one argument.
+        done = run_in_netns(
+            host, container,
+            [ACKNOWLEDGING_CLIENT, str(REPO / "plugins" / "module_utils"), "tasks." + self.service, mode, namespace],
+            timeout=600, stdin=json.dumps(indexes),
+        )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads(done.stdout)
 
@@ -394,6 +387,24 @@ def log_stamp(line):
 def docker_time(text):
     """Seconds since the epoch of a Docker timestamp (``2026-11-22T03:00:17.123456789Z``)."""
     return calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + text[19:].rstrip("Z")[:10])
+
+
+def netns_command(host, container, *argv):
+    """``argv`` run on this machine inside the network namespace of ``container`` (a container on lab ``host``), so
+    it reaches the overlay addresses that container sees: the command line for subprocess."""
+    return ["nsenter", "--net=/proc/%d/ns/net" % outer_pid(container, host), *argv]
+
+
+def run_in_netns(host, container, script_and_args, timeout=300, stdin=None, collections=False):
+    """Run ``python -c script arg...`` (``script_and_args``) inside the network namespace of ``container`` on lab
+    ``host``; ``collections`` puts the collection's checkout (.cache/collections) on its PYTHONPATH. Returns the
+    finished process (stdout and stderr captured as text); raises AssertionError when the container has no process
+    here (gone, or never started)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO / ".cache" / "collections")) if collections else None
+    return subprocess.run(
+        netns_command(host, container, sys.executable, "-c", *script_and_args),
+        input=stdin, capture_output=True, text=True, check=False, timeout=timeout, env=env,
+    )  # fmt: skip
 
 
 def outer_pid(container, host="a lab host"):
