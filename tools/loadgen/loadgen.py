@@ -77,6 +77,7 @@ class Settings:
     socket_timeout_ms: int = 500
     retries: int = 2
     retry_pause_ms: int = 250
+    max_error_rate: int = 100
     workdir: str = "."
     allow: tuple = DEFAULT_ALLOW
 
@@ -84,13 +85,16 @@ class Settings:
         """The Aerospike client's configuration. Writes are retried: each key is written once with one value, so a
         retried write cannot change what the drill expects to read. The pause between tries lets a retry reach the
         node that took over a partition (the client refreshes its partition map every second); without it every try
-        goes to the node that left, within milliseconds. Connections per node allow every worker and a read-back."""
+        goes to the node that left, within milliseconds. Connections per node allow every worker and a read-back.
+        ``max_error_rate`` is the client's circuit breaker: after that many errors to one node within a tend
+        interval it fails further commands to that node at once (MaxErrorRateExceeded); 0 turns it off."""
         write = {"total_timeout": self.timeout_ms, "socket_timeout": self.socket_timeout_ms,
                  "max_retries": self.retries, "sleep_between_retries": self.retry_pause_ms}  # fmt: skip
         return {
             "hosts": list(self.seeds),
             "connect_timeout": self.timeout_ms,
             "max_conns_per_node": self.workers * 2 + 64,
+            "max_error_rate": self.max_error_rate,
             "policies": {"write": write, "read": dict(write), "batch": dict(write, total_timeout=10 * self.timeout_ms)},
         }
 
@@ -131,6 +135,9 @@ def parse_args(argv: Iterable[str]) -> Settings:
     parser.add_argument("--socket-timeout-ms", default="500", help="per try (10-60000)")
     parser.add_argument("--retries", default="2", help="tries after the first, within --timeout-ms (0-100)")
     parser.add_argument("--retry-pause-ms", default="250", help="between two tries (0-10000)")
+    parser.add_argument("--max-error-rate", default="100",
+                        help="errors to one node per tend interval before the client fails fast to it (0-1000; 0: "
+                             "never; the client's default 100)")
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--allow", action="append", help="a network the seeds must resolve into (repeatable)")
     args = parser.parse_args(list(argv))
@@ -155,6 +162,7 @@ def parse_args(argv: Iterable[str]) -> Settings:
         socket_timeout_ms=_number(args.socket_timeout_ms, "--socket-timeout-ms", 10, 60000, int),
         retries=_number(args.retries, "--retries", 0, 100, int),
         retry_pause_ms=_number(args.retry_pause_ms, "--retry-pause-ms", 0, 10000, int),
+        max_error_rate=_number(args.max_error_rate, "--max-error-rate", 0, 1000, int),
         workdir=args.workdir,
         allow=allow,
     )

@@ -94,19 +94,23 @@ def test_arguments_give_settings_with_defaults(tmp_path):
     write = {"total_timeout": 2000, "socket_timeout": 500, "max_retries": 2, "sleep_between_retries": 250}
     assert got.client_config()["policies"]["write"] == write
     assert got.client_config()["max_conns_per_node"] == 192
+    assert got.client_config()["max_error_rate"] == 100  # the Aerospike client's own default
 
 
 def test_a_failover_policy_is_given_by_the_retry_arguments(tmp_path):
     got = loadgen.parse_args(["--seed", "h", "--run", "r", "--workdir", str(tmp_path), "--timeout-ms", "10000",
-                              "--socket-timeout-ms", "1000", "--retries", "15", "--retry-pause-ms", "500"])
+                              "--socket-timeout-ms", "1000", "--retries", "15", "--retry-pause-ms", "500",
+                              "--max-error-rate", "0"])
     write = {"total_timeout": 10000, "socket_timeout": 1000, "max_retries": 15, "sleep_between_retries": 500}
     assert got.client_config()["policies"]["write"] == write
+    assert got.client_config()["max_error_rate"] == 0
 
 
 @pytest.mark.parametrize("extra, message", [
     (["--rate", "0"], "--rate 0 is out of range: from 1 to 20000"),
     (["--retries", "101"], "--retries 101 is out of range: from 0 to 100"),
     (["--retry-pause-ms", "-1"], "--retry-pause-ms -1 is out of range: from 0 to 10000"),
+    (["--max-error-rate", "-1"], "--max-error-rate -1 is out of range: from 0 to 1000"),
     (["--socket-timeout-ms", "soon"], "--socket-timeout-ms 'soon' is not a number"),
     (["--rate", "fast"], "--rate 'fast' is not a number"),
     (["--duration", "9000"], "--duration 9000 is out of range: from 1 to 7200"),
