@@ -30,7 +30,7 @@ from aerospike_lab import (
     log_stamp,
     seeds_match_members,
 )
-from labtest_helpers import wait_for
+from labtest_helpers import run_ok, wait_for
 from simulator_image import simulator_image
 
 pytestmark = pytest.mark.lab
@@ -110,6 +110,25 @@ def test_site_rerun_changes_nothing(cluster):
     cluster.timing("site.yml re-run (changed=0)", done.seconds)
     changed = dict((host, r["changed"]) for host, r in done.recap.items() if r["changed"])
     assert changed == {}, "site.yml re-run changed something: %s\n%s" % (changed, done.stdout[-4000:])
+
+
+def test_an_open_files_limit_the_engines_cannot_give_is_refused_before_anything_changes(cluster):
+    """The lab's engines inherit this machine's open-files limit and run without CAP_SYS_RESOURCE: a task asking for
+    more would never start ('error setting rlimit type 7'). The preflight reads each engine's limits in the same
+    round trip as its swarm state and refuses."""
+    engine = run_ok(cluster.lab, "lab1", ["sh", "-c", "cat /proc/$(pidof dockerd)/limits /proc/$(pidof dockerd)/status"],
+                    "read the engine's limits")  # fmt: skip
+    hard = re.search(r"^Max open files\s+\S+\s+(\S+)", engine, re.M).group(1)
+    caps = int(re.search(r"^CapEff:\s+(\S+)", engine, re.M).group(1), 16)
+    if not hard.isdigit() or caps & (1 << 24):
+        pytest.skip("the lab's engines can give any open-files limit here (limit %s, CapEff %x)" % (hard, caps))
+    before = cluster.containers(SERVICE, ["lab1", "lab2", "lab3"])
+    done = cluster.playbook("aerospike.yml", "-e", "aerospike_nofile=%d" % (int(hard) + 1), check=False)
+    assert done.returncode != 0
+    assert "aerospike_nofile %d is above the open-files limit %s of the Docker engine on lab1" % (
+        int(hard) + 1, hard) in done.stdout
+    assert all(r["changed"] == 0 for r in done.recap.values()), changed_tasks(done.stdout)
+    assert cluster.containers(SERVICE, ["lab1", "lab2", "lab3"]) == before
 
 
 def test_scale_up_to_five_is_verified_and_tips_new_tasks_quickly(cluster):

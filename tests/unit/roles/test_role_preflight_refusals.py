@@ -138,7 +138,7 @@ def refusals(tmp_path_factory):
         info_file = ""
         if docker:
             info_file = work / ("%s.json" % host)
-            info_file.write_text(json.dumps(SWARM_INFO[docker]))
+            info_file.write_text(json.dumps(SWARM_INFO[docker]) + "\n")  # the CLI ends its line
         wrapper = work / ("python-%s" % host)
         no_leader = NO_LEADER if CASES.get(host, ("", {}))[1].get("no_leader") else ""
         environment = 'PATH="%s:$PATH" FAKE_DOCKER_INFO="%s" FAKE_DOCKER_LOG="%s" DOCKER_HOST="%s" %s' % (
