@@ -571,7 +571,8 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
 
     outage = next((p for p in drill.phases if p["name"] == "outage"), None)
     outage_row = next((r for r in rows if r["name"] == "outage"), None)
-    outage_loss = loadreport.recent(outage_row["lost"], outage["kill_started"]) if outage else None
+    outage_loss = loadreport.recent(outage_row["lost"], outage["kill_started"],
+                                    [w.done for w in writes if w.outcome == "ok"]) if outage else None  # fmt: skip
     sent = sum(r["sent"] for r in rows)
     failed = sum(sum(r["failed"].values()) for r in rows)
     report = {"image": cluster.image, "run": run, "rate": RATE, "http_rate": HTTP_RATE, "generator": result,
@@ -596,8 +597,10 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
         print("app totals after %-10s %d GETs answered 200: %s"
               % (entry["phase"], entry["ok"], "; ".join(entry["problems"]) or "exact"))
     if outage_loss is not None:
-        print("full outage: %d acknowledged writes lost, acknowledged %s to %s s before the first kill" % (
-            outage_loss["count"], outage_loss["newest"], outage_loss["oldest"]))
+        print("full outage: %d acknowledged writes lost, acknowledged %s to %s s before the first kill; of the %d "
+              "acknowledged in the last %g s before it, %d lost" % (
+                  outage_loss["count"], outage_loss["newest"], outage_loss["oldest"], outage_loss["window_acked"],
+                  outage_loss["window"], outage_loss["window_lost"]))  # fmt: skip
     if skipped:
         print(skipped)
 

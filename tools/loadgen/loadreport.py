@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import namedtuple
+from collections.abc import Iterable
 from pathlib import Path
 
 Write = namedtuple("Write", "seq sent done outcome")
@@ -104,13 +105,18 @@ def losses(readbacks: list) -> list:
     return result
 
 
-def recent(lost: list, moment: float) -> dict:
+def recent(lost: list, moment: float, acked: Iterable = (), window: float = 1.0) -> dict:
     """How long before ``moment`` (a kill) the lost keys ``[[seq, acknowledged at]]`` were acknowledged:
-    ``{"count", "newest", "oldest"}`` in seconds before the moment (negative: acknowledged after it)."""
+    ``{"count", "newest", "oldest"}`` in seconds before the moment (negative: acknowledged after it), and of the
+    writes acknowledged within ``window`` seconds before it (``acked``: every acknowledgement time) how many there
+    were (``window_acked``) and how many of them were lost (``window_lost``)."""
+    start = moment - window
+    found = {"window": window, "window_acked": sum(1 for at in acked if start <= at < moment),
+             "window_lost": sum(1 for _seq, at in lost if start <= at < moment)}  # fmt: skip
     if not lost:
-        return {"count": 0, "newest": None, "oldest": None}
+        return dict(found, count=0, newest=None, oldest=None)
     ages = [moment - at for _seq, at in lost]
-    return {"count": len(lost), "newest": min(ages), "oldest": max(ages)}
+    return dict(found, count=len(lost), newest=min(ages), oldest=max(ages))
 
 
 def phase_rows(writes: list, phases: list, readbacks: list, start: float, end: float, skips: list = ()) -> list:

@@ -71,9 +71,13 @@ def test_a_key_is_lost_at_the_first_read_back_that_misses_it_and_back_when_found
 
 
 def test_how_recent_the_lost_writes_were_before_a_kill():
-    expected = {"count": 3, "newest": pytest.approx(-0.1), "oldest": pytest.approx(0.8)}
-    assert loadreport.recent([[1, 99.2], [2, 99.9], [3, 100.1]], 100.0) == expected
-    assert loadreport.recent([], 100.0) == {"count": 0, "newest": None, "oldest": None}
+    acked = [98.5, 99.0, 99.2, 99.5, 99.9, 100.1]
+    expected = {"count": 3, "newest": pytest.approx(-0.1), "oldest": pytest.approx(0.8), "window": 1.0,
+                "window_acked": 4, "window_lost": 2}  # fmt: skip
+    assert loadreport.recent([[1, 99.2], [2, 99.9], [3, 100.1]], 100.0, acked) == expected
+    assert loadreport.recent([], 100.0, acked) == {"count": 0, "newest": None, "oldest": None, "window": 1.0,
+                                                   "window_acked": 4, "window_lost": 0}  # fmt: skip
+    assert loadreport.recent([[1, 98.0]], 100.0, acked, window=3.0)["window_acked"] == 5  # 100.1 came after
 
 
 def test_phase_rows_count_writes_failures_and_losses_per_phase():
