@@ -78,6 +78,7 @@ class Settings:
     retries: int = 2
     retry_pause_ms: int = 250
     max_error_rate: int = 100
+    retry_breaker: bool = False
     workdir: str = "."
     allow: tuple = DEFAULT_ALLOW
 
@@ -138,6 +139,10 @@ def parse_args(argv: Iterable[str]) -> Settings:
     parser.add_argument("--max-error-rate", default="100",
                         help="errors to one node per tend interval before the client fails fast to it (0-1000; 0: "
                              "never; the client's default 100)")
+    parser.add_argument("--retry-breaker", action="store_true",
+                        help="try a write the client's circuit breaker failed fast again after --retry-pause-ms, "
+                             "until --timeout-ms has passed since it was first sent (the back-off Aerospike asks of "
+                             "applications that see MaxErrorRateExceeded)")
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--allow", action="append", help="a network the seeds must resolve into (repeatable)")
     args = parser.parse_args(list(argv))
@@ -163,6 +168,7 @@ def parse_args(argv: Iterable[str]) -> Settings:
         retries=_number(args.retries, "--retries", 0, 100, int),
         retry_pause_ms=_number(args.retry_pause_ms, "--retry-pause-ms", 0, 10000, int),
         max_error_rate=_number(args.max_error_rate, "--max-error-rate", 0, 1000, int),
+        retry_breaker=args.retry_breaker,
         workdir=args.workdir,
         allow=allow,
     )
@@ -212,6 +218,11 @@ def error_class(exc: BaseException) -> str:
     return text + " in doubt" if in_doubt else text
 
 
+def is_breaker(exc: BaseException) -> bool:
+    """The client's circuit breaker failed the command fast (MaxErrorRateExceeded, code -14): it did not send it."""
+    return getattr(exc, "code", None) == -14 or type(exc).__name__ == "MaxErrorRateExceeded"
+
+
 def is_not_found(exc: BaseException) -> bool:
     return getattr(exc, "code", None) == 2 or type(exc).__name__ == "RecordNotFound"
 
@@ -254,6 +265,7 @@ class Journal:
         self.failed: dict = {}
         self.skipped = 0
         self.skips: list = []
+        self.backoffs = 0
         self.last_ack = None
 
     def add(self, seq: int, sent: float, done: float, outcome: str) -> None:
@@ -266,6 +278,11 @@ class Journal:
                 self.last_ack = done if self.last_ack is None else max(self.last_ack, done)
             else:
                 self.failed[outcome] = self.failed.get(outcome, 0) + 1
+
+    def backoff(self) -> None:
+        """A write failed fast by the client's circuit breaker is tried again (``--retry-breaker``)."""
+        with self._lock:
+            self.backoffs += 1
 
     def skip(self, count: int, at: float) -> None:
         with self._lock:
@@ -285,7 +302,8 @@ class Journal:
     def counts(self) -> dict:
         with self._lock:
             return {"sent": self.sent, "acked": len(self._acked_seqs), "failed": dict(self.failed),
-                    "skipped": self.skipped, "skips": list(self.skips), "last_ack": self.last_ack}  # fmt: skip
+                    "skipped": self.skipped, "skips": list(self.skips), "backoffs": self.backoffs,
+                    "last_ack": self.last_ack}  # fmt: skip
 
 
 # --- the load -------------------------------------------------------------------------------------------------
@@ -314,12 +332,30 @@ class Generator:
             if seq is None:
                 return
             sent = self.clock()
+            outcome = self._put(seq, sent)
+            self.journal.add(seq, sent, self.clock(), outcome)
+
+    def _put(self, seq: int, sent: float) -> str:
+        """Write ``seq``: ``ok`` or the class of the failure. With ``retry_breaker``, a write the client's circuit
+        breaker failed fast is tried again after the retry pause until ``timeout_ms`` has passed since ``sent`` (or
+        the generator stops); it stays ``in doubt`` when an earlier try was."""
+        deadline = sent + self.settings.timeout_ms / 1000.0
+        in_doubt = False
+        while True:
             try:
                 self.client.put(key_of(self.settings, seq), bins_of(self.settings, seq))
-                outcome = "ok"
+                return "ok"
             except Exception as exc:  # pylint: disable=broad-exception-caught
                 outcome = error_class(exc)
-            self.journal.add(seq, sent, self.clock(), outcome)
+                if outcome.endswith(" in doubt"):
+                    in_doubt = True
+                elif in_doubt:
+                    outcome += " in doubt"
+                if not (self.settings.retry_breaker and is_breaker(exc)) or self.clock() >= deadline:
+                    return outcome
+                self.journal.backoff()
+                if self.wait(self.settings.retry_pause_ms / 1000.0):
+                    return outcome
 
     def run(self) -> None:
         rate, workers = self.settings.rate, self.settings.workers

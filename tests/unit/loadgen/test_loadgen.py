@@ -95,15 +95,17 @@ def test_arguments_give_settings_with_defaults(tmp_path):
     assert got.client_config()["policies"]["write"] == write
     assert got.client_config()["max_conns_per_node"] == 192
     assert got.client_config()["max_error_rate"] == 100  # the Aerospike client's own default
+    assert got.retry_breaker is False
 
 
 def test_a_failover_policy_is_given_by_the_retry_arguments(tmp_path):
     got = loadgen.parse_args(["--seed", "h", "--run", "r", "--workdir", str(tmp_path), "--timeout-ms", "10000",
                               "--socket-timeout-ms", "1000", "--retries", "15", "--retry-pause-ms", "500",
-                              "--max-error-rate", "0"])
+                              "--max-error-rate", "0", "--retry-breaker"])
     write = {"total_timeout": 10000, "socket_timeout": 1000, "max_retries": 15, "sleep_between_retries": 500}
     assert got.client_config()["policies"]["write"] == write
     assert got.client_config()["max_error_rate"] == 0
+    assert got.retry_breaker is True
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -226,6 +228,66 @@ def test_the_generator_stops_when_told(tmp_path):
     generator.run()
     assert 50 < journal.counts()["sent"] < 60  # what was in flight when it was told
     assert generator.ended is not None
+
+
+def breaker():
+    return aerospike_exception.MaxErrorRateExceeded(-14, "max error rate", __file__, 1, False)
+
+
+def failing_first(tries, error):
+    """``fail`` for FakeClient: every write's first ``tries`` tries raise ``error()`` (a callable: one per try)."""
+    seen = {}
+    lock = threading.Lock()
+
+    def fail(seq):
+        with lock:
+            seen[seq] = seen.get(seq, 0) + 1
+            attempt = seen[seq]
+        return error(attempt) if attempt <= tries else None
+
+    return fail
+
+
+def test_with_retry_breaker_a_write_the_circuit_breaker_failed_fast_is_tried_again(tmp_path):
+    client = FakeClient(fail=failing_first(2, lambda _attempt: breaker()))
+    generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=10.0, duration=1.0, workers=1,
+                                                      retry_breaker=True, timeout_ms=10000, retry_pause_ms=500)
+    generator.run()
+    counts = journal.counts()
+    assert counts["failed"] == {} and counts["acked"] == counts["sent"] == len(client.records) > 0
+    assert counts["backoffs"] == 2 * counts["sent"] and client.puts == 3 * counts["sent"]
+
+
+def test_with_retry_breaker_a_write_gives_up_at_its_timeout_and_keeps_its_doubt(tmp_path):
+    def error(attempt):
+        # The first failure comes after the client sent a try (in doubt); the later ones are failed fast.
+        return aerospike_exception.MaxErrorRateExceeded(-14, "max error rate", __file__, 1, attempt == 1)
+
+    client = FakeClient(fail=failing_first(1000, error))
+    generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=1.0, duration=1.0, workers=1,
+                                                      retry_breaker=True, timeout_ms=2000, retry_pause_ms=500)
+    generator.run()
+    counts = journal.counts()
+    # Sent at t, tried again at t+0.5, +1.0, +1.5, +2.0: the try at the deadline is the last.
+    assert counts["sent"] == 1 and counts["failed"] == {"MaxErrorRateExceeded -14 in doubt": 1}
+    assert counts["backoffs"] == 4 and client.puts == 5
+
+
+def test_without_retry_breaker_the_circuit_breaker_fails_the_write(tmp_path):
+    client = FakeClient(fail=failing_first(1, lambda _attempt: breaker()))
+    generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=10.0, duration=1.0, workers=1)
+    generator.run()
+    counts = journal.counts()
+    assert counts["failed"] == {"MaxErrorRateExceeded -14": counts["sent"]} and counts["backoffs"] == 0
+
+
+def test_other_failures_are_not_tried_again_by_the_generator(tmp_path):
+    client = FakeClient(fail=failing_first(1, lambda _attempt: timeout_in_doubt()))
+    generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=10.0, duration=1.0, workers=1,
+                                                      retry_breaker=True)
+    generator.run()
+    counts = journal.counts()
+    assert counts["failed"] == {"TimeoutError 9 in doubt": counts["sent"]} and counts["backoffs"] == 0
 
 
 def test_acknowledged_is_a_snapshot_that_later_writes_do_not_change():
