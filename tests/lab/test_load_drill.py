@@ -587,8 +587,10 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
     print("\nload drill (%s, server %s, run %s): results in %s" % (LAB, cluster.image, run, out))
     for line in loadreport.format_rows(rows, http_rows):
         print(line)
-    print("generator: %d sent, %d acknowledged, %d slots skipped; achieved %.1f writes/s of %g; failed %s" % (
-        result["sent"], result["acked"], result["skipped"], result["achieved_rate"], RATE, result["failed"]))
+    print("generator: %d sent, %d acknowledged, %d slots skipped; achieved %.1f writes/s of %g; failed %s; %d tries "
+          "again after the circuit breaker" % (result["sent"], result["acked"], result["skipped"],
+                                               result["achieved_rate"], RATE, result["failed"],
+                                               result.get("backoffs", 0)))  # fmt: skip
     print("failed writes: %d of %d sent (%.3f%%)" % (failed, sent, 100.0 * failed / max(1, sent)))
     gets_ok = sum(h["ok"] for h in http_rows)
     gets_sent = sum(h["sent"] for h in http_rows)
