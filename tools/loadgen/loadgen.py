@@ -75,6 +75,7 @@ class Settings:
     workers: int = 64
     timeout_ms: int = 2000
     socket_timeout_ms: int = 500
+    connect_timeout_ms: int = 1000
     retries: int = 2
     retry_pause_ms: int = 250
     max_error_rate: int = 100
@@ -87,6 +88,9 @@ class Settings:
         retried write cannot change what the drill expects to read. The pause between tries lets a retry reach the
         node that took over a partition (the client refreshes its partition map every second); without it every try
         goes to the node that left, within milliseconds. Connections per node allow every worker and a read-back.
+        ``connect_timeout_ms`` also bounds the client's tend thread: while it waits to connect to a node that is
+        gone (its address silent on the overlay), the partition map is not refreshed and writes keep going to the
+        node that left.
         ``max_error_rate`` is the client's circuit breaker: after that many errors to one node within a tend
         interval it fails further commands to that node at once (MaxErrorRateExceeded). Aerospike documents 0 as
         no limit, but a real-server drill run with 0 saw as many MaxErrorRateExceeded as one with 100."""
@@ -94,7 +98,7 @@ class Settings:
                  "max_retries": self.retries, "sleep_between_retries": self.retry_pause_ms}  # fmt: skip
         return {
             "hosts": list(self.seeds),
-            "connect_timeout": self.timeout_ms,
+            "connect_timeout": self.connect_timeout_ms,
             "max_conns_per_node": self.workers * 2 + 64,
             "max_error_rate": self.max_error_rate,
             "policies": {"write": write, "read": dict(write), "batch": dict(write, total_timeout=10 * self.timeout_ms)},
@@ -135,6 +139,9 @@ def parse_args(argv: Iterable[str]) -> Settings:
     parser.add_argument("--workers", default="64", help="writes in flight at most (1-512)")
     parser.add_argument("--timeout-ms", default="2000", help="per write, retries included (50-60000)")
     parser.add_argument("--socket-timeout-ms", default="500", help="per try (10-60000)")
+    parser.add_argument("--connect-timeout-ms", default="1000",
+                        help="to open a connection, also the client's tend of the cluster (10-60000; the client's "
+                             "default 1000)")
     parser.add_argument("--retries", default="2", help="tries after the first, within --timeout-ms (0-100)")
     parser.add_argument("--retry-pause-ms", default="250", help="between two tries (0-10000)")
     parser.add_argument("--max-error-rate", default="100",
@@ -166,6 +173,7 @@ def parse_args(argv: Iterable[str]) -> Settings:
         workers=_number(args.workers, "--workers", 1, 512, int),
         timeout_ms=_number(args.timeout_ms, "--timeout-ms", 50, 60000, int),
         socket_timeout_ms=_number(args.socket_timeout_ms, "--socket-timeout-ms", 10, 60000, int),
+        connect_timeout_ms=_number(args.connect_timeout_ms, "--connect-timeout-ms", 10, 60000, int),
         retries=_number(args.retries, "--retries", 0, 100, int),
         retry_pause_ms=_number(args.retry_pause_ms, "--retry-pause-ms", 0, 10000, int),
         max_error_rate=_number(args.max_error_rate, "--max-error-rate", 0, 1000, int),

@@ -96,6 +96,7 @@ def test_arguments_give_settings_with_defaults(tmp_path):
     assert got.client_config()["max_conns_per_node"] == 192
     assert got.client_config()["max_error_rate"] == 100  # the Aerospike client's own default
     assert got.retry_breaker is False
+    assert got.client_config()["connect_timeout"] == 1000  # the Aerospike client's own default
 
 
 def test_a_failover_policy_is_given_by_the_retry_arguments(tmp_path):
@@ -106,12 +107,14 @@ def test_a_failover_policy_is_given_by_the_retry_arguments(tmp_path):
     assert got.client_config()["policies"]["write"] == write
     assert got.client_config()["max_error_rate"] == 0
     assert got.retry_breaker is True
+    assert got.client_config()["connect_timeout"] == 1000  # not the 10 s of a write: it also bounds the tend
 
 
 @pytest.mark.parametrize("extra, message", [
     (["--rate", "0"], "--rate 0 is out of range: from 1 to 20000"),
     (["--retries", "101"], "--retries 101 is out of range: from 0 to 100"),
     (["--retry-pause-ms", "-1"], "--retry-pause-ms -1 is out of range: from 0 to 10000"),
+    (["--connect-timeout-ms", "5"], "--connect-timeout-ms 5 is out of range: from 10 to 60000"),
     (["--max-error-rate", "-1"], "--max-error-rate -1 is out of range: from 0 to 1000"),
     (["--socket-timeout-ms", "soon"], "--socket-timeout-ms 'soon' is not a number"),
     (["--rate", "fast"], "--rate 'fast' is not a number"),
