@@ -16,8 +16,9 @@ app's totals must grow by exactly the number of 200 answers.
 
 The drill fails where the collection's handling loses acknowledged writes: any LOST key after the scale, kill,
 restart, config and upgrade phases, or, after the full outage, a lost key acknowledged longer before the kill than
-the server's write buffers hold it (``flush-max-ms``). A partition in AP mode may lose writes by design; the drill
-reports what it measured there and does not fail on it. Failures of requests are counted and reported, not judged.
+the server's write buffers hold it (``flush-max-ms``); the app's totals not exact at a checkpoint before the partition.
+A partition in AP mode may lose writes by design, the app's counter increments too; the drill reports what it
+measured there and does not fail on it. Failures of requests are counted and reported, not judged.
 
 Only a real server has a data path: with the simulator image the drill is skipped. Rates: AEROSTACK_LOAD_RATE
 (writes/s, default 500), AEROSTACK_LOAD_HTTP_RATE (GETs/s, default 20). Results (JSON, the journal and a plot) go to
@@ -77,7 +78,7 @@ CLIENTS = {
     "default": ["--timeout-ms", "2000", "--socket-timeout-ms", "500", "--retries", "2", "--retry-pause-ms", "250",
                 "--workers", "64"],
 }  # fmt: skip
-CLIENT = os.environ.get("AEROSTACK_LOAD_CLIENT") or "default"
+CLIENT = os.environ.get("AEROSTACK_LOAD_CLIENT") or "failover"
 #: The generator's own bound: it stops by itself after this long even if the drill never tells it to.
 LOAD_BOUND = 7200
 #: How long a phase may take to be verified again. With data, "verified" includes the migrations that bring a
@@ -622,7 +623,8 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
         older = [entry for entry in outage_row["lost"] if entry[1] < outage["kill_started"] - FLUSH_MAX]
         assert not older, "the full outage lost %d writes acknowledged more than flush-max-ms (%.1f s) before the " \
             "kill: %s" % (len(older), FLUSH_MAX, older[:20])
-    judged = [t for t in totals if t["phase"] != "outage"]
+    # The partition and the outage may lose acknowledged increments (AP mode, the write buffer): reported above.
+    judged = [t for t in totals if t["phase"] not in ("partition", "outage")]
     assert not [t for t in judged if t["problems"]], "the app's totals are not exact: %s" % [
         (t["phase"], t["problems"]) for t in judged if t["problems"]]
     final = drill.checkpoints[-1]["stats"]
