@@ -4,12 +4,18 @@
 """The hit counter: the web app of Aerospike's Docker deployment guide, brought to today.
 
 Every ``GET /`` writes a hit record (id, server, timestamp) to the ``hits`` set and, in ONE atomic operation on
-one record of the ``totals`` set, increments the grand total and this server's total, then answers with the
-totals: as JSON for API clients, as a small HTML page (no external assets) for a browser, chosen by the request's
+one record of the ``totals`` set, increments the grand total and this server's total and adds the hit's id to the
+record's list of recent hits, then answers with the totals: as JSON for API clients, as a small HTML page (no external assets) for a browser, chosen by the request's
 ``Accept`` header (``*/*``, no header, or anything the app cannot serve: JSON). ``GET /stats`` answers the totals
 without counting a hit, ``GET /health`` says whether the database is usable (200) or not (503), ``GET /live`` only
 says that the process answers (the load balancer's check). Every failure is an answer with status 503 and the
 reason (JSON, or the page for a browser) and one log line; no stack trace reaches a client or the log.
+
+A hit is counted once, or not at all, whatever fails. While a database node leaves the cluster, a hit tries again
+(timeouts, lost connections, a partition map that has not yet moved on) for up to HITCOUNTER_RETRY_MS. Trying the
+count again is safe because the hit's id goes into the totals record as a unique list element in the same atomic
+operation: when an earlier try was applied but its answer was lost (a timeout "in doubt"), the server refuses the
+next try as a whole ("element exists"), and the hit is known to be counted. The list keeps the last RECENT_HITS ids.
 
 What changed from the guide's version: one Aerospike client per process, created at start-up (the client
 connects in its constructor) and retried in the background with backoff until it succeeds, instead of a
@@ -19,7 +25,8 @@ standard library only besides the Aerospike client.
 Environment (defaults in brackets): AEROSPIKE_HOST [tasks.aerostack_aerospike] (the seed: a name that resolves
 to the server tasks), AEROSPIKE_PORT [3000], AEROSPIKE_NAMESPACE [test], HITCOUNTER_HITS_SET [hits],
 HITCOUNTER_TOTALS_SET [totals], HITCOUNTER_PORT [8080], HITCOUNTER_SERVER_NAME [the host name],
-HITCOUNTER_TIMEOUT_MS [1000] (per database operation and connection attempt).
+HITCOUNTER_TIMEOUT_MS [1000] (per database operation and connection attempt), HITCOUNTER_RETRY_MS [5000] (how long
+a hit keeps trying while the cluster changes; 0: one try).
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 LOG = logging.getLogger("hitcounter")
 
@@ -48,6 +55,17 @@ LOG = logging.getLogger("hitcounter")
 TOTALS_KEY = "totals"
 TOTAL_BIN = "hits"
 SERVERS_BIN = "servers"
+#: List bin of the totals record: the ids of the last RECENT_HITS hits counted, each once (see the module's text).
+RECENT_BIN = "recent"
+RECENT_HITS = 256
+
+#: Aerospike result codes a try of a hit waits out and repeats: timeout (9), partition unavailable (11), no
+#: connection (-10), no more connections (-7), no node for the partition (-8), the client's circuit breaker (-14).
+TRANSIENT_CODES = frozenset((9, 11, -10, -7, -8, -14))
+#: The list element is already there: an earlier try of this hit was counted (AEROSPIKE_ERR_FAIL_ELEMENT_EXISTS).
+ELEMENT_EXISTS = 24
+#: Pause between two tries of a hit.
+RETRY_PAUSE = 0.25
 
 #: Backoff of the background connection attempts: from the first delay, doubling, up to the last.
 RETRY_FIRST = 0.25
@@ -74,6 +92,7 @@ class Settings:
     listen_port: int = 8080
     server: str = field(default_factory=socket.gethostname)
     timeout_ms: int = 1000
+    retry_ms: int = 5000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -108,6 +127,7 @@ class Settings:
             listen_port=number("HITCOUNTER_PORT", cls.listen_port, 1, 65535),
             server=text("HITCOUNTER_SERVER_NAME", socket.gethostname(), 63),
             timeout_ms=number("HITCOUNTER_TIMEOUT_MS", cls.timeout_ms, 50, 60000),
+            retry_ms=number("HITCOUNTER_RETRY_MS", cls.retry_ms, 0, 25000),
         )
         if problems:
             raise SettingsError("; ".join(problems))
@@ -137,11 +157,46 @@ def describe(exc: BaseException) -> str:
 # --- the data -------------------------------------------------------------------------------------------------
 
 
-def counter_operations(server: str) -> list:
-    """The operations of one hit on the totals record: grand total + 1 and this server's total + 1."""
-    from aerospike_helpers.operations import map_operations, operations  # pylint: disable=import-outside-toplevel
+def counter_operations(server: str, hit_id: str) -> list:
+    """The operations of one hit on the totals record, applied all or none: the hit's id appended to the recent
+    hits as a unique element (refused when it is there), the list trimmed to its last RECENT_HITS ids, grand total
+    + 1 and this server's total + 1."""
+    import aerospike  # pylint: disable=import-outside-toplevel
+    from aerospike_helpers.operations import (  # pylint: disable=import-outside-toplevel
+        list_operations,
+        map_operations,
+        operations,
+    )
 
-    return [operations.increment(TOTAL_BIN, 1), map_operations.map_increment(SERVERS_BIN, server, 1)]
+    return [
+        list_operations.list_append(RECENT_BIN, hit_id, {"write_flags": aerospike.LIST_WRITE_ADD_UNIQUE}),
+        list_operations.list_remove_by_index_range(RECENT_BIN, -RECENT_HITS, aerospike.LIST_RETURN_NONE,
+                                                   RECENT_HITS, True),  # fmt: skip
+        operations.increment(TOTAL_BIN, 1),
+        map_operations.map_increment(SERVERS_BIN, server, 1),
+    ]
+
+
+def result_code(exc: BaseException) -> Any:
+    """The Aerospike result code of a client exception, or None."""
+    code = getattr(exc, "code", None)
+    args = getattr(exc, "args", ())
+    if code is None and len(args) >= 2 and isinstance(args[0], int):
+        code = args[0]
+    return code
+
+
+def with_tries(what: str, call: Callable[[], Any], deadline: float, clock: Callable[[], float] = time.monotonic,
+               pause: Callable[[float], Any] = time.sleep) -> Any:
+    """``call()``, tried again after RETRY_PAUSE while it fails with a transient error and the next try can start
+    before ``deadline`` (a ``clock()`` time); Unavailable naming ``what`` and the last failure otherwise."""
+    while True:
+        try:
+            return call()
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if result_code(exc) not in TRANSIENT_CODES or clock() + RETRY_PAUSE > deadline:
+                raise Unavailable("%s failed: %s" % (what, describe(exc))) from None
+        pause(RETRY_PAUSE)
 
 
 def is_record_not_found(exc: BaseException) -> bool:
@@ -149,15 +204,20 @@ def is_record_not_found(exc: BaseException) -> bool:
     return getattr(exc, "code", None) == 2 or type(exc).__name__ == "RecordNotFound"
 
 
-def read_totals(client: Any, settings: Settings) -> dict:
-    """``{"total": N, "servers": {name: n}}``; zero and empty before the first hit."""
-    try:
-        _key, _meta, bins = client.get((settings.namespace, settings.totals_set, TOTALS_KEY))
-    except Exception as exc:  # pylint: disable=broad-exception-caught
-        if is_record_not_found(exc):
-            return {"total": 0, "servers": {}}
-        raise Unavailable("reading the totals failed: %s" % describe(exc)) from None
-    bins = bins or {}
+def read_totals(client: Any, settings: Settings, deadline: float | None = None,
+                clock: Callable[[], float] = time.monotonic, pause: Callable[[float], Any] = time.sleep) -> dict:
+    """``{"total": N, "servers": {name: n}}``; zero and empty before the first hit. Transient failures are tried
+    again until ``deadline`` (default: one try)."""
+
+    def get() -> Any:
+        try:
+            return client.get((settings.namespace, settings.totals_set, TOTALS_KEY))[2]
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if is_record_not_found(exc):
+                return {}
+            raise
+
+    bins = with_tries("reading the totals", get, clock() if deadline is None else deadline, clock, pause) or {}
     servers = bins.get(SERVERS_BIN) or {}
     return {
         "total": int(bins.get(TOTAL_BIN) or 0),
@@ -165,18 +225,25 @@ def read_totals(client: Any, settings: Settings) -> dict:
     }
 
 
-def record_hit(client: Any, settings: Settings, now: float, hit_id: str) -> dict:
-    """Write the hit record, count it in the totals, and answer with the totals after it."""
+def record_hit(client: Any, settings: Settings, now: float, hit_id: str, clock: Callable[[], float] = time.monotonic,
+               pause: Callable[[float], Any] = time.sleep) -> dict:
+    """Write the hit record, count it in the totals once, and answer with the totals after it; transient failures
+    are tried again for up to ``settings.retry_ms`` (both writes are safe to repeat, see the module's text)."""
+    deadline = clock() + settings.retry_ms / 1000.0
     record = {"id": hit_id, "server": settings.server, "ts": int(now * 1000)}
-    try:
-        client.put((settings.namespace, settings.hits_set, hit_id), record)
-    except Exception as exc:  # pylint: disable=broad-exception-caught
-        raise Unavailable("writing hit %s failed: %s" % (hit_id, describe(exc))) from None
-    try:
-        client.operate((settings.namespace, settings.totals_set, TOTALS_KEY), counter_operations(settings.server))
-    except Exception as exc:  # pylint: disable=broad-exception-caught
-        raise Unavailable("counting hit %s failed: %s" % (hit_id, describe(exc))) from None
-    totals = read_totals(client, settings)
+    with_tries("writing hit %s" % hit_id, lambda: client.put((settings.namespace, settings.hits_set, hit_id), record),
+               deadline, clock, pause)  # fmt: skip
+
+    def count() -> None:
+        try:
+            client.operate((settings.namespace, settings.totals_set, TOTALS_KEY),
+                           counter_operations(settings.server, hit_id))  # fmt: skip
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if result_code(exc) != ELEMENT_EXISTS:
+                raise  # else an earlier try of this hit was counted and only its answer was lost
+
+    with_tries("counting hit %s" % hit_id, count, deadline, clock, pause)
+    totals = read_totals(client, settings, deadline, clock, pause)
     return {
         "hit": hit_id,
         "server": settings.server,

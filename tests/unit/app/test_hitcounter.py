@@ -32,7 +32,7 @@ sys.modules["hitcounter"] = hitcounter
 _spec.loader.exec_module(hitcounter)
 
 SETTINGS = hitcounter.Settings(host="tasks.demo_aerospike", namespace="test", hits_set="hits", totals_set="totals",
-                               listen_port=0, server="web-1")
+                               listen_port=0, server="web-1", retry_ms=0)  # one try: the retry tests set their own
 
 
 class FakeClient:
@@ -42,6 +42,7 @@ class FakeClient:
         self.records = {}
         self.connected = True
         self.failures = {}  # method name -> exception to raise
+        self.after_operate = None  # an exception the next operate raises after it was applied (in doubt)
         self.calls = []
         self.closed = False
 
@@ -62,15 +63,28 @@ class FakeClient:
 
     def operate(self, key, ops):
         self._maybe_fail("operate")
-        record = self.records.setdefault(key, {})
+        record = json.loads(json.dumps(self.records.get(key, {})))  # all or nothing: applied to a copy
         for op in ops:
             if op["op"] == aerospike.OPERATOR_INCR:
                 record[op["bin"]] = record.get(op["bin"], 0) + op["val"]
             elif op["op"] == aerospike.OP_MAP_INCREMENT:
                 counts = record.setdefault(op["bin"], {})
                 counts[op["key"]] = counts.get(op["key"], 0) + op["val"]
+            elif op["op"] == aerospike.OP_LIST_APPEND:
+                items = record.setdefault(op["bin"], [])
+                unique = op.get("list_policy", {}).get("write_flags", 0) & aerospike.LIST_WRITE_ADD_UNIQUE
+                if unique and op["val"] in items:
+                    raise aerospike_exception.ElementExistsError(24, "AEROSPIKE_ERR_FAIL_ELEMENT_EXISTS",
+                                                                 "src/main/fake.c", 1, False)  # fmt: skip
+                items.append(op["val"])
+            elif op["op"] == aerospike.OP_LIST_REMOVE_BY_INDEX_RANGE and op["inverted"] and op["index"] < 0:
+                record[op["bin"]] = record.get(op["bin"], [])[op["index"]:][:op["count"]]
             else:
                 raise AssertionError("the fake does not know operation %r" % (op,))
+        self.records[key] = record
+        if self.after_operate is not None:
+            failure, self.after_operate = self.after_operate, None
+            raise failure  # applied, but the answer is lost
         return key, {"gen": 1, "ttl": 0}, {}
 
     def is_connected(self):
@@ -120,7 +134,8 @@ def test_settings_default_to_the_demo_stack_and_the_host_name():
     ({"HITCOUNTER_PORT": "70000"}, "HITCOUNTER_PORT='70000' must be a whole number from 1 to 65535"),
     ({"AEROSPIKE_NAMESPACE": "n" * 32}, "AEROSPIKE_NAMESPACE="),
     ({"HITCOUNTER_TIMEOUT_MS": "5"}, "HITCOUNTER_TIMEOUT_MS='5' must be a whole number from 50 to 60000"),
-], ids=["port-not-a-number", "listen-port-too-high", "namespace-too-long", "timeout-too-short"])
+    ({"HITCOUNTER_RETRY_MS": "30000"}, "HITCOUNTER_RETRY_MS='30000' must be a whole number from 0 to 25000"),
+], ids=["port-not-a-number", "listen-port-too-high", "namespace-too-long", "timeout-too-short", "retry-too-long"])
 def test_bad_settings_are_refused_naming_the_variable(env, named):
     with pytest.raises(hitcounter.SettingsError, match="^" + named.replace("(", r"\(").replace(")", r"\)")):
         hitcounter.Settings.from_env(env)
@@ -139,7 +154,7 @@ def test_a_hit_writes_its_record_and_counts_it_in_the_grand_and_the_server_total
     client = FakeClient()
     answer = hitcounter.record_hit(client, SETTINGS, now=1700000000.25, hit_id="abc")
     assert client.records[("test", "hits", "abc")] == {"id": "abc", "server": "web-1", "ts": 1700000000250}
-    assert client.records[("test", "totals", "totals")] == {"hits": 1, "servers": {"web-1": 1}}
+    assert client.records[("test", "totals", "totals")] == {"hits": 1, "servers": {"web-1": 1}, "recent": ["abc"]}
     assert answer == {"hit": "abc", "server": "web-1", "total": 1, "server_total": 1, "servers": {"web-1": 1}}
 
 
@@ -163,6 +178,82 @@ def test_a_failed_write_is_unavailable_naming_the_hit_and_the_cause_and_counts_n
     with pytest.raises(hitcounter.Unavailable, match=r"^writing hit h1 failed: TimeoutError \(code 9\): Timeout"):
         hitcounter.record_hit(client, SETTINGS, now=0.0, hit_id="h1")
     assert client.records == {}
+
+
+class FakeTime:
+    """A clock that moves only when the code under test pauses."""
+
+    def __init__(self):
+        self.now = 100.0
+        self.pauses = []
+
+    def clock(self):
+        return self.now
+
+    def pause(self, seconds):
+        self.pauses.append(seconds)
+        self.now += seconds
+
+
+def in_doubt_timeout():
+    return aerospike_exception.TimeoutError(9, "Timeout: iterations=1", "src/x.c", 1, True)
+
+
+def test_a_count_applied_whose_answer_was_lost_is_counted_once_and_answered():
+    client, fake = FakeClient(), FakeTime()
+    client.after_operate = in_doubt_timeout()
+    settings = hitcounter.Settings(server="web-1", retry_ms=5000)
+    answer = hitcounter.record_hit(client, settings, now=0.0, hit_id="h1", clock=fake.clock, pause=fake.pause)
+    assert answer["total"] == 1 and answer["servers"] == {"web-1": 1}
+    assert client.records[("test", "totals", "totals")]["recent"] == ["h1"]
+    assert client.calls.count("operate") == 2 and fake.pauses == [hitcounter.RETRY_PAUSE]
+
+
+def test_a_hit_waits_out_a_node_leaving_and_is_counted_once():
+    client, fake = FakeClient(), FakeTime()
+    failures = [aerospike_exception.InvalidNodeError(-8, "no node", "src/x.c", 1, False), timeout_error()]
+
+    def put(key, bins, original=client.put):
+        if failures:
+            raise failures.pop(0)
+        original(key, bins)
+
+    client.put = put
+    settings = hitcounter.Settings(server="web-1", retry_ms=5000)
+    answer = hitcounter.record_hit(client, settings, now=0.0, hit_id="h1", clock=fake.clock, pause=fake.pause)
+    assert answer["total"] == 1 and len(fake.pauses) == 2
+
+
+def test_a_hit_gives_up_after_retry_ms_and_counts_nothing():
+    client, fake = FakeClient(), FakeTime()
+    client.failures["put"] = timeout_error()
+    settings = hitcounter.Settings(server="web-1", retry_ms=2000)
+    with pytest.raises(hitcounter.Unavailable, match=r"^writing hit h1 failed: TimeoutError \(code 9\)"):
+        hitcounter.record_hit(client, settings, now=0.0, hit_id="h1", clock=fake.clock, pause=fake.pause)
+    assert fake.pauses == [hitcounter.RETRY_PAUSE] * 8 and client.records == {}
+
+
+def test_a_failure_that_is_not_transient_is_not_tried_again():
+    client, fake = FakeClient(), FakeTime()
+    client.failures["operate"] = aerospike_exception.ServerError(1, "AEROSPIKE_ERR_SERVER", "src/x.c", 1, False)
+    settings = hitcounter.Settings(server="web-1", retry_ms=5000)
+    with pytest.raises(hitcounter.Unavailable, match=r"^counting hit h1 failed: ServerError \(code 1\)"):
+        hitcounter.record_hit(client, settings, now=0.0, hit_id="h1", clock=fake.clock, pause=fake.pause)
+    assert fake.pauses == [] and client.calls.count("operate") == 1
+
+
+def test_the_count_keeps_the_last_recent_hits_ids_and_appends_each_once():
+    ops = hitcounter.counter_operations("web-1", "h9")
+    assert ops[0] == {"op": aerospike.OP_LIST_APPEND, "bin": "recent", "val": "h9",
+                      "list_policy": {"write_flags": aerospike.LIST_WRITE_ADD_UNIQUE}}
+    assert ops[1]["op"] == aerospike.OP_LIST_REMOVE_BY_INDEX_RANGE and ops[1]["inverted"] is True
+    assert (ops[1]["index"], ops[1]["count"]) == (-hitcounter.RECENT_HITS, hitcounter.RECENT_HITS)
+    client = FakeClient()
+    for i in range(hitcounter.RECENT_HITS + 5):
+        hitcounter.record_hit(client, SETTINGS, now=0.0, hit_id="h%d" % i)
+    totals = client.records[("test", "totals", "totals")]
+    assert totals["hits"] == hitcounter.RECENT_HITS + 5 and totals["recent"][0] == "h5"
+    assert len(totals["recent"]) == hitcounter.RECENT_HITS
 
 
 def test_a_failed_count_is_unavailable():
