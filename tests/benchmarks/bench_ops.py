@@ -49,6 +49,10 @@ for _path in (REPO / "tools" / "lab", REPO / "tests" / "lab", REPO / "tests" / "
 import bench_swarm  # noqa: E402
 from aerospike_lab import DISCOVERY_IMAGE, Cluster, netns_command  # noqa: E402
 from aerostack_lab import Lab  # noqa: E402
+from aerostack_lab.engine import Engine  # noqa: E402
+from aerostack_lab.images import ImageBuilder  # noqa: E402
+from aerostack_lab.progress import Progress  # noqa: E402
+from aerostack_lab.recipes import recipes  # noqa: E402
 from simulator_image import simulator_image  # noqa: E402
 
 LAB_NAME = "aerostack-bench-ops"
@@ -56,7 +60,7 @@ STACK = "bench"
 LABEL = "aerostack.aerospike"
 STACK_COPY = "/root/bench-bare-stack"
 POLLER = REPO / "tests" / "benchmarks" / "overlay_poller.py"
-APP_IMAGES = ("aerostack-lab/hitcounter:0.1.0", "aerostack-lab/haproxy:bookworm")
+APP_IMAGES = tuple(recipes()[short].image for short in ("hitcounter", "haproxy"))  # the lab's own, current ones
 # (key, what, goal as a ratio to bare)
 OPERATIONS = (
     ("swarm", "swarm.yml first run (plain hosts with docker -> swarm)", 3.0),
@@ -501,6 +505,8 @@ def run(rounds, hosts, plot_dir, keep, app):
     figures = dict((key, {"playbook": [], "bare": [], "first_change": []}) for key, _what, _goal in OPERATIONS)
     record, plots, site, failed = [], {}, None, []
     try:
+        if app:
+            ImageBuilder(Engine(), REPO / ".cache" / "lab", Progress(quiet=True)).ensure("app")
         images = [image, DISCOVERY_IMAGE] + (list(APP_IMAGES) if app else [])
         lab.load(images)
         for host in lab.hosts:
