@@ -5,11 +5,12 @@
 
 Every ``GET /`` writes a hit record (id, server, timestamp) to the ``hits`` set and, in ONE atomic operation on
 one record of the ``totals`` set, increments the grand total and this server's total and adds the hit's id to the
-record's list of recent hits, then answers with the totals: as JSON for API clients, as a small HTML page (no external assets) for a browser, chosen by the request's
-``Accept`` header (``*/*``, no header, or anything the app cannot serve: JSON). ``GET /stats`` answers the totals
-without counting a hit, ``GET /health`` says whether the database is usable (200) or not (503), ``GET /live`` only
-says that the process answers (the load balancer's check). Every failure is an answer with status 503 and the
-reason (JSON, or the page for a browser) and one log line; no stack trace reaches a client or the log.
+record's list of recent hits, then answers with the totals: as JSON for API clients, as a small HTML page (no
+external assets) for a browser, chosen by the request's ``Accept`` header (``*/*``, no header, or anything the app
+cannot serve: JSON). ``GET /stats`` answers the totals without counting a hit, ``GET /health`` says whether the
+database is usable (200) or not (503), ``GET /live`` only says that the process answers (the load balancer's
+check). Every failure is an answer with status 503 and the reason (JSON, or the page for a browser) and one log
+line; no stack trace reaches a client or the log.
 
 A hit is counted once, or not at all, whatever fails. While a database node leaves the cluster, a hit tries again
 (timeouts, lost connections, a partition map that has not yet moved on) for up to HITCOUNTER_RETRY_MS. Trying the
