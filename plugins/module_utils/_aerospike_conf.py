@@ -425,11 +425,12 @@ def engine_nofile_problem(report, nofile, host):
     """A problem when the Docker engine on ``host`` cannot give tasks ``nofile`` open files, else None.
 
     ``report``: the engine's ``Max open files`` line of /proc/PID/limits and ``CapEff`` line of
-    /proc/PID/status. An engine without CAP_SYS_RESOURCE cannot raise a task's limit above its own
-    hard limit: every task would fail to start with "error setting rlimit type 7".
+    /proc/PID/status, as one text or a list of lines. An engine without CAP_SYS_RESOURCE cannot raise a
+    task's limit above its own hard limit: every task would fail to start with "error setting rlimit type 7".
     """
     hard, caps = None, None
-    for line in (report or "").splitlines():
+    lines = (report or "").splitlines() if isinstance(report, str) else [str(line) for line in report or ()]
+    for line in lines:
         words = line.split()
         if line.startswith("Max open files") and len(words) >= 5:
             hard = words[4]

@@ -56,6 +56,9 @@ def test_engine_nofile_problem_is_empty_when_the_engine_can_raise_limits():
     assert "no CAP_SYS_RESOURCE" in plugin.aerospike_engine_nofile_problem(lab, 65536, "lab1")
     assert plugin.aerospike_engine_nofile_problem(lab, 20000, "lab1") == ""
     assert plugin.aerospike_engine_nofile_problem("", 65536, "lab1") == ""  # engine not found: nothing to judge
+    # The role passes the lines after `docker info`'s JSON (the same round trip's output) as a list.
+    assert "no CAP_SYS_RESOURCE" in plugin.aerospike_engine_nofile_problem(lab.splitlines(), 65536, "lab1")
+    assert plugin.aerospike_engine_nofile_problem([], 65536, "lab1") == ""
 
 
 def test_filters_run_inside_an_ansible_template(tmp_path):
