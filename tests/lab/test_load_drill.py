@@ -70,8 +70,8 @@ HTTP_RATE = float(os.environ.get("AEROSTACK_LOAD_HTTP_RATE") or 20)
 #: through the client's circuit breaker (after 100 errors to a node within a tend interval).
 #: ``failover``: a write's tries are meant to span a node's failover (the heartbeat timeout, the new cluster, the
 #: client's next partition map: a few seconds), so that it waits instead of failing; a write the circuit breaker
-#: fails fast is tried again after the pause within the same 10 s, as Aerospike asks applications to back off (without
-#: that, every write waiting on the node that left failed at once: every failure of two real-server runs).
+#: fails fast is tried again after the pause within the same 10 s, as Aerospike asks applications to back off. What
+#: made it work on a real server is the generator's 1 s connect timeout (see loadgen.Settings.client_config).
 CLIENTS = {
     "failover": ["--timeout-ms", "10000", "--socket-timeout-ms", "1000", "--retries", "15", "--retry-pause-ms", "500",
                  "--retry-breaker", "--workers", "384"],
