@@ -69,12 +69,13 @@ HTTP_RATE = float(os.environ.get("AEROSTACK_LOAD_HTTP_RATE") or 20)
 #: apart; a node that leaves fails the writes to its partitions until the client's map changes, many of them fast
 #: through the client's circuit breaker (after 100 errors to a node within a tend interval).
 #: ``failover``: a write's tries are meant to span a node's failover (the heartbeat timeout, the new cluster, the
-#: client's next partition map: a few seconds), so that it waits instead of failing; a write the circuit breaker
-#: fails fast is tried again after the pause within the same 10 s, as Aerospike asks applications to back off. What
+#: client's next partition map: a few seconds), so that it waits instead of failing; a write the client failed
+#: without sending it (its circuit breaker, or no node yet for the key's partition while a node joins or leaves) is
+#: tried again after the pause within the same 10 s, as Aerospike asks applications to back off. What
 #: made it work on a real server is the generator's 1 s connect timeout (see loadgen.Settings.client_config).
 CLIENTS = {
     "failover": ["--timeout-ms", "10000", "--socket-timeout-ms", "1000", "--retries", "15", "--retry-pause-ms", "500",
-                 "--retry-breaker", "--workers", "384"],
+                 "--retry-unsent", "--workers", "384"],
     "default": ["--timeout-ms", "2000", "--socket-timeout-ms", "500", "--retries", "2", "--retry-pause-ms", "250",
                 "--workers", "64"],
 }  # fmt: skip

@@ -79,7 +79,7 @@ class Settings:
     retries: int = 2
     retry_pause_ms: int = 250
     max_error_rate: int = 100
-    retry_breaker: bool = False
+    retry_unsent: bool = False
     workdir: str = "."
     allow: tuple = DEFAULT_ALLOW
 
@@ -147,10 +147,12 @@ def parse_args(argv: Iterable[str]) -> Settings:
     parser.add_argument("--max-error-rate", default="100",
                         help="errors to one node per tend interval before the client fails fast to it (0-1000; "
                              "the client's default 100)")
-    parser.add_argument("--retry-breaker", action="store_true",
-                        help="try a write the client's circuit breaker failed fast again after --retry-pause-ms, "
-                             "until --timeout-ms has passed since it was first sent (the back-off Aerospike asks of "
-                             "applications that see MaxErrorRateExceeded)")
+    parser.add_argument("--retry-unsent", action="store_true",
+                        help="try a write the client failed without sending it again after --retry-pause-ms, until "
+                             "--timeout-ms has passed since it was first sent: its circuit breaker failed it fast "
+                             "(MaxErrorRateExceeded, the back-off Aerospike asks of applications), or its partition "
+                             "map had no node for the key's partition (InvalidNodeError, while a node joins or "
+                             "leaves)")
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--allow", action="append", help="a network the seeds must resolve into (repeatable)")
     args = parser.parse_args(list(argv))
@@ -177,7 +179,7 @@ def parse_args(argv: Iterable[str]) -> Settings:
         retries=_number(args.retries, "--retries", 0, 100, int),
         retry_pause_ms=_number(args.retry_pause_ms, "--retry-pause-ms", 0, 10000, int),
         max_error_rate=_number(args.max_error_rate, "--max-error-rate", 0, 1000, int),
-        retry_breaker=args.retry_breaker,
+        retry_unsent=args.retry_unsent,
         workdir=args.workdir,
         allow=allow,
     )
@@ -227,9 +229,15 @@ def error_class(exc: BaseException) -> str:
     return text + " in doubt" if in_doubt else text
 
 
-def is_breaker(exc: BaseException) -> bool:
-    """The client's circuit breaker failed the command fast (MaxErrorRateExceeded, code -14): it did not send it."""
-    return getattr(exc, "code", None) == -14 or type(exc).__name__ == "MaxErrorRateExceeded"
+#: Result codes of a command the client failed without sending it: its circuit breaker failed it fast
+#: (MaxErrorRateExceeded, -14), or its partition map had no node for the key's partition (InvalidNodeError, -8).
+UNSENT_CODES = {-14: "MaxErrorRateExceeded", -8: "InvalidNodeError"}
+
+
+def is_unsent(exc: BaseException) -> bool:
+    """The client failed the command without sending it (UNSENT_CODES): trying it again cannot apply it twice."""
+    code = getattr(exc, "code", None)
+    return code in UNSENT_CODES or (code is None and type(exc).__name__ in UNSENT_CODES.values())
 
 
 def is_not_found(exc: BaseException) -> bool:
@@ -289,7 +297,7 @@ class Journal:
                 self.failed[outcome] = self.failed.get(outcome, 0) + 1
 
     def backoff(self) -> None:
-        """A write failed fast by the client's circuit breaker is tried again (``--retry-breaker``)."""
+        """A write the client failed without sending it is tried again (``--retry-unsent``)."""
         with self._lock:
             self.backoffs += 1
 
@@ -345,9 +353,9 @@ class Generator:
             self.journal.add(seq, sent, self.clock(), outcome)
 
     def _put(self, seq: int, sent: float) -> str:
-        """Write ``seq``: ``ok`` or the class of the failure. With ``retry_breaker``, a write the client's circuit
-        breaker failed fast is tried again after the retry pause until ``timeout_ms`` has passed since ``sent`` (or
-        the generator stops); it stays ``in doubt`` when an earlier try was."""
+        """Write ``seq``: ``ok`` or the class of the failure. With ``retry_unsent``, a write the client failed without
+        sending it (``is_unsent``) is tried again after the retry pause until ``timeout_ms`` has passed since
+        ``sent`` (or the generator stops); it stays ``in doubt`` when an earlier try was."""
         deadline = sent + self.settings.timeout_ms / 1000.0
         in_doubt = False
         while True:
@@ -360,7 +368,7 @@ class Generator:
                     in_doubt = True
                 elif in_doubt:
                     outcome += " in doubt"
-                if not (self.settings.retry_breaker and is_breaker(exc)) or self.clock() >= deadline:
+                if not (self.settings.retry_unsent and is_unsent(exc)) or self.clock() >= deadline:
                     return outcome
                 self.journal.backoff()
                 if self.wait(self.settings.retry_pause_ms / 1000.0):

@@ -95,18 +95,18 @@ def test_arguments_give_settings_with_defaults(tmp_path):
     assert got.client_config()["policies"]["write"] == write
     assert got.client_config()["max_conns_per_node"] == 192
     assert got.client_config()["max_error_rate"] == 100  # the Aerospike client's own default
-    assert got.retry_breaker is False
+    assert got.retry_unsent is False
     assert got.client_config()["connect_timeout"] == 1000  # the Aerospike client's own default
 
 
 def test_a_failover_policy_is_given_by_the_retry_arguments(tmp_path):
     got = loadgen.parse_args(["--seed", "h", "--run", "r", "--workdir", str(tmp_path), "--timeout-ms", "10000",
                               "--socket-timeout-ms", "1000", "--retries", "15", "--retry-pause-ms", "500",
-                              "--max-error-rate", "0", "--retry-breaker"])
+                              "--max-error-rate", "0", "--retry-unsent"])
     write = {"total_timeout": 10000, "socket_timeout": 1000, "max_retries": 15, "sleep_between_retries": 500}
     assert got.client_config()["policies"]["write"] == write
     assert got.client_config()["max_error_rate"] == 0
-    assert got.retry_breaker is True
+    assert got.retry_unsent is True
     assert got.client_config()["connect_timeout"] == 1000  # not the 10 s of a write: it also bounds the tend
 
 
@@ -251,24 +251,29 @@ def failing_first(tries, error):
     return fail
 
 
-def test_with_retry_breaker_a_write_the_circuit_breaker_failed_fast_is_tried_again(tmp_path):
-    client = FakeClient(fail=failing_first(2, lambda _attempt: breaker()))
+def no_node():
+    return aerospike_exception.InvalidNodeError(-8, "no node for the partition", __file__, 1, False)
+
+
+@pytest.mark.parametrize("unsent", [breaker, no_node], ids=["circuit-breaker", "no-node-for-partition"])
+def test_with_retry_unsent_a_write_the_client_did_not_send_is_tried_again(tmp_path, unsent):
+    client = FakeClient(fail=failing_first(2, lambda _attempt: unsent()))
     generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=10.0, duration=1.0, workers=1,
-                                                      retry_breaker=True, timeout_ms=10000, retry_pause_ms=500)
+                                                      retry_unsent=True, timeout_ms=10000, retry_pause_ms=500)
     generator.run()
     counts = journal.counts()
     assert counts["failed"] == {} and counts["acked"] == counts["sent"] == len(client.records) > 0
     assert counts["backoffs"] == 2 * counts["sent"] and client.puts == 3 * counts["sent"]
 
 
-def test_with_retry_breaker_a_write_gives_up_at_its_timeout_and_keeps_its_doubt(tmp_path):
+def test_with_retry_unsent_a_write_gives_up_at_its_timeout_and_keeps_its_doubt(tmp_path):
     def error(attempt):
         # The first failure comes after the client sent a try (in doubt); the later ones are failed fast.
         return aerospike_exception.MaxErrorRateExceeded(-14, "max error rate", __file__, 1, attempt == 1)
 
     client = FakeClient(fail=failing_first(1000, error))
     generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=1.0, duration=1.0, workers=1,
-                                                      retry_breaker=True, timeout_ms=2000, retry_pause_ms=500)
+                                                      retry_unsent=True, timeout_ms=2000, retry_pause_ms=500)
     generator.run()
     counts = journal.counts()
     # Sent at t, tried again at t+0.5, +1.0, +1.5, +2.0: the try at the deadline is the last.
@@ -276,18 +281,20 @@ def test_with_retry_breaker_a_write_gives_up_at_its_timeout_and_keeps_its_doubt(
     assert counts["backoffs"] == 4 and client.puts == 5
 
 
-def test_without_retry_breaker_the_circuit_breaker_fails_the_write(tmp_path):
-    client = FakeClient(fail=failing_first(1, lambda _attempt: breaker()))
+@pytest.mark.parametrize("unsent, outcome", [(breaker, "MaxErrorRateExceeded -14"), (no_node, "InvalidNodeError -8")],
+                         ids=["circuit-breaker", "no-node-for-partition"])
+def test_without_retry_unsent_a_write_the_client_did_not_send_fails(tmp_path, unsent, outcome):
+    client = FakeClient(fail=failing_first(1, lambda _attempt: unsent()))
     generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=10.0, duration=1.0, workers=1)
     generator.run()
     counts = journal.counts()
-    assert counts["failed"] == {"MaxErrorRateExceeded -14": counts["sent"]} and counts["backoffs"] == 0
+    assert counts["failed"] == {outcome: counts["sent"]} and counts["backoffs"] == 0
 
 
 def test_other_failures_are_not_tried_again_by_the_generator(tmp_path):
     client = FakeClient(fail=failing_first(1, lambda _attempt: timeout_in_doubt()))
     generator, journal, _clock, _stop = run_generator(tmp_path, client, rate=10.0, duration=1.0, workers=1,
-                                                      retry_breaker=True)
+                                                      retry_unsent=True)
     generator.run()
     counts = journal.counts()
     assert counts["failed"] == {"TimeoutError 9 in doubt": counts["sent"]} and counts["backoffs"] == 0
