@@ -16,7 +16,13 @@ A hit is counted once, or not at all, whatever fails. While a database node leav
 (timeouts, lost connections, a partition map that has not yet moved on) for up to HITCOUNTER_RETRY_MS. Trying the
 count again is safe because the hit's id goes into the totals record as a unique list element in the same atomic
 operation: when an earlier try was applied but its answer was lost (a timeout "in doubt"), the server refuses the
-next try as a whole ("element exists"), and the hit is known to be counted. The list keeps the last RECENT_HITS ids.
+next try as a whole ("element exists"), and the hit is known to be counted on the node that answered. The list keeps
+the last RECENT_HITS ids. That node may be the only one with the count: the earlier try timed out, perhaps because
+its copy never reached the replica, and the refusal writes nothing. So the hit then writes the record once more
+(a touch) under the condition that it holds the hit's id: acknowledged, it is on every copy; refused ("filtered
+out": a node that took over the record meanwhile has no such id), the hit is counted again. The answer's
+``instance`` is the process's host name (in swarm: its container), so that two tasks of one server name can be told
+apart; a hit that needed more than one try logs a line saying how it was counted.
 
 What changed from the guide's version: one Aerospike client per process, created at start-up (the client
 connects in its constructor) and retried in the background with backoff until it succeeds, instead of a
@@ -46,7 +52,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Mapping
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 LOG = logging.getLogger("hitcounter")
 
@@ -65,6 +71,11 @@ RECENT_HITS = 256
 TRANSIENT_CODES = frozenset((9, 11, -10, -7, -8, -14))
 #: The list element is already there: an earlier try of this hit was counted (AEROSPIKE_ERR_FAIL_ELEMENT_EXISTS).
 ELEMENT_EXISTS = 24
+#: The record did not pass the command's filter expression (AEROSPIKE_FILTERED_OUT): the confirming touch found no
+#: such hit id on the node that answered, so the hit is counted again.
+FILTERED_OUT = 27
+#: This process's host name: in a swarm task, its container's (the answer's ``instance``).
+INSTANCE = socket.gethostname()
 #: Pause between two tries of a hit.
 RETRY_PAUSE = 0.25
 
@@ -178,6 +189,23 @@ def counter_operations(server: str, hit_id: str) -> list:
     ]
 
 
+def confirm_operations() -> list:
+    """The write that confirms a count an earlier try made: a touch, which changes no bin; acknowledged, the record
+    (with the hit's id) is on every copy."""
+    from aerospike_helpers.operations import operations  # pylint: disable=import-outside-toplevel
+
+    return [operations.touch()]
+
+
+def counted_filter(hit_id: str) -> Any:
+    """The filter expression "the recent hits hold ``hit_id``", compiled for a command's policy."""
+    import aerospike  # pylint: disable=import-outside-toplevel
+    from aerospike_helpers import expressions  # pylint: disable=import-outside-toplevel
+
+    found = expressions.ListGetByValue(None, aerospike.LIST_RETURN_COUNT, hit_id, expressions.ListBin(RECENT_BIN))
+    return expressions.GT(found, 0).compile()
+
+
 def result_code(exc: BaseException) -> Any:
     """The Aerospike result code of a client exception, or None."""
     code = getattr(exc, "code", None)
@@ -188,14 +216,14 @@ def result_code(exc: BaseException) -> Any:
 
 
 def with_tries(what: str, call: Callable[[], Any], deadline: float, clock: Callable[[], float] = time.monotonic,
-               pause: Callable[[float], Any] = time.sleep) -> Any:
-    """``call()``, tried again after RETRY_PAUSE while it fails with a transient error and the next try can start
-    before ``deadline`` (a ``clock()`` time); Unavailable naming ``what`` and the last failure otherwise."""
+               pause: Callable[[float], Any] = time.sleep, transient: frozenset = TRANSIENT_CODES) -> Any:
+    """``call()``, tried again after RETRY_PAUSE while it fails with a ``transient`` result code and the next try
+    can start before ``deadline`` (a ``clock()`` time); Unavailable naming ``what`` and the last failure otherwise."""
     while True:
         try:
             return call()
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            if result_code(exc) not in TRANSIENT_CODES or clock() + RETRY_PAUSE > deadline:
+            if result_code(exc) not in transient or clock() + RETRY_PAUSE > deadline:
                 raise Unavailable("%s failed: %s" % (what, describe(exc))) from None
         pause(RETRY_PAUSE)
 
@@ -235,19 +263,32 @@ def record_hit(client: Any, settings: Settings, now: float, hit_id: str, clock: 
     with_tries("writing hit %s" % hit_id, lambda: client.put((settings.namespace, settings.hits_set, hit_id), record),
                deadline, clock, pause)  # fmt: skip
 
+    key = (settings.namespace, settings.totals_set, TOTALS_KEY)
+    tries = []
+
     def count() -> None:
+        tries.append("counted")
         try:
-            client.operate((settings.namespace, settings.totals_set, TOTALS_KEY),
-                           counter_operations(settings.server, hit_id))  # fmt: skip
+            client.operate(key, counter_operations(settings.server, hit_id))
+            return
         except Exception as exc:  # pylint: disable=broad-exception-caught
             if result_code(exc) != ELEMENT_EXISTS:
-                raise  # else an earlier try of this hit was counted and only its answer was lost
+                raise
+        # An earlier try was counted on the node that answered; make sure every copy has it (see the module's text).
+        # Filtered out, it raises FILTERED_OUT, which the next try answers by counting again.
+        tries[-1] = "confirmed"
+        client.operate(key, confirm_operations(), policy={"expressions": counted_filter(hit_id)})
 
-    with_tries("counting hit %s" % hit_id, count, deadline, clock, pause)
+    with_tries("counting hit %s" % hit_id, count, deadline, clock, pause, TRANSIENT_CODES | {FILTERED_OUT})
+    if len(tries) > 1:
+        LOG.info("hit %s: %s after %d tries", hit_id,
+                 "counted by an earlier try, confirmed on every copy" if tries[-1] == "confirmed" else "counted",
+                 len(tries))  # fmt: skip
     totals = read_totals(client, settings, deadline, clock, pause)
     return {
         "hit": hit_id,
         "server": settings.server,
+        "instance": INSTANCE,
         "total": totals["total"],
         "server_total": totals["servers"].get(settings.server, 0),
         "servers": totals["servers"],

@@ -43,6 +43,7 @@ class FakeClient:
         self.connected = True
         self.failures = {}  # method name -> exception to raise
         self.after_operate = None  # an exception the next operate raises after it was applied (in doubt)
+        self.before_operate = []  # callables(fake), one before each operate: another node answers, say
         self.calls = []
         self.closed = False
 
@@ -61,11 +62,19 @@ class FakeClient:
             raise aerospike_exception.RecordNotFound(2, "AEROSPIKE_ERR_RECORD_NOT_FOUND", "src/main/fake.c", 1, False)
         return key, {"gen": 1, "ttl": 0}, json.loads(json.dumps(self.records[key]))
 
-    def operate(self, key, ops):
+    def operate(self, key, ops, meta=None, policy=None):
         self._maybe_fail("operate")
+        if self.before_operate:
+            self.before_operate.pop(0)(self)
         record = json.loads(json.dumps(self.records.get(key, {})))  # all or nothing: applied to a copy
+        condition = (policy or {}).get("expressions")
+        if condition is not None and not any(condition == hitcounter.counted_filter(hit)
+                                             for hit in record.get("recent", [])):  # fmt: skip
+            raise aerospike_exception.FilteredOut(27, "AEROSPIKE_FILTERED_OUT", "src/main/fake.c", 1, False)
         for op in ops:
-            if op["op"] == aerospike.OPERATOR_INCR:
+            if op["op"] == aerospike.OPERATOR_TOUCH:
+                pass  # no bin changes; the real server writes the record to every copy
+            elif op["op"] == aerospike.OPERATOR_INCR:
                 record[op["bin"]] = record.get(op["bin"], 0) + op["val"]
             elif op["op"] == aerospike.OP_MAP_INCREMENT:
                 counts = record.setdefault(op["bin"], {})
@@ -155,7 +164,8 @@ def test_a_hit_writes_its_record_and_counts_it_in_the_grand_and_the_server_total
     answer = hitcounter.record_hit(client, SETTINGS, now=1700000000.25, hit_id="abc")
     assert client.records[("test", "hits", "abc")] == {"id": "abc", "server": "web-1", "ts": 1700000000250}
     assert client.records[("test", "totals", "totals")] == {"hits": 1, "servers": {"web-1": 1}, "recent": ["abc"]}
-    assert answer == {"hit": "abc", "server": "web-1", "total": 1, "server_total": 1, "servers": {"web-1": 1}}
+    assert answer == {"hit": "abc", "server": "web-1", "instance": socket.gethostname(), "total": 1, "server_total": 1,
+                      "servers": {"web-1": 1}}
 
 
 def test_hits_from_several_servers_add_up_to_the_grand_total():
@@ -206,7 +216,33 @@ def test_a_count_applied_whose_answer_was_lost_is_counted_once_and_answered():
     answer = hitcounter.record_hit(client, settings, now=0.0, hit_id="h1", clock=fake.clock, pause=fake.pause)
     assert answer["total"] == 1 and answer["servers"] == {"web-1": 1}
     assert client.records[("test", "totals", "totals")]["recent"] == ["h1"]
-    assert client.calls.count("operate") == 2 and fake.pauses == [hitcounter.RETRY_PAUSE]
+    # The count, its second try (refused: element exists), then the touch that confirms it on every copy.
+    assert client.calls.count("operate") == 3 and fake.pauses == [hitcounter.RETRY_PAUSE]
+
+
+def test_a_count_only_the_answering_node_had_is_counted_again_on_the_node_that_took_over(caplog):
+    client, fake = FakeClient(), FakeTime()
+    key = ("test", "totals", "totals")
+    client.records[key] = {"hits": 7, "servers": {"web-1": 7}, "recent": ["h0"]}
+    replica = json.loads(json.dumps(client.records[key]))  # the other copy, which the first try never reached
+    client.after_operate = in_doubt_timeout()
+
+    def take_over(fake_client):
+        fake_client.records[key] = replica  # the node that answers from now on has the replica's copy
+
+    client.before_operate = [lambda _c: None, lambda _c: None, take_over]
+    settings = hitcounter.Settings(server="web-1", retry_ms=5000)
+    with caplog.at_level(logging.INFO, logger="hitcounter"):
+        answer = hitcounter.record_hit(client, settings, now=0.0, hit_id="h1", clock=fake.clock, pause=fake.pause)
+    # count (in doubt), count (element exists), touch (filtered out: no h1 here), count (applied).
+    assert client.calls.count("operate") == 4 and fake.pauses == [hitcounter.RETRY_PAUSE] * 2
+    assert answer["total"] == 8 and client.records[key]["recent"] == ["h0", "h1"]
+    assert "hit h1: counted after 3 tries" in caplog.text
+
+
+def test_the_confirming_touch_is_filtered_on_the_hit_id():
+    assert hitcounter.confirm_operations() == [{"op": aerospike.OPERATOR_TOUCH}]
+    assert hitcounter.counted_filter("h1") == hitcounter.counted_filter("h1") != hitcounter.counted_filter("h2")
 
 
 def test_a_hit_waits_out_a_node_leaving_and_is_counted_once():
