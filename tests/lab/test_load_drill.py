@@ -256,8 +256,8 @@ class HttpLoad:
                 started, number = time.time(), 0
             sent = time.time()
             status, body = http_get(self.urls[number % len(self.urls)])
-            server = body.get("server") if isinstance(body, dict) else None
-            self.gets.append(loadreport.Get(sent, time.time(), loadreport.http_outcome(status, body), server))
+            server, instance = (body.get("server"), body.get("instance")) if isinstance(body, dict) else (None, None)
+            self.gets.append(loadreport.Get(sent, time.time(), loadreport.http_outcome(status, body), server, instance))
             number += 1
 
     def checkpoint(self, timeout=60):
@@ -581,6 +581,7 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
     report = {"image": cluster.image, "run": run, "rate": RATE, "http_rate": HTTP_RATE, "generator": result,
               "phases": drill.phases, "rows": rows, "http": http_rows, "totals": totals, "outage": outage_loss,
               "skipped": skipped, "final_stats": drill.checkpoints[-1]["stats"]}  # fmt: skip
+    (out / "gets.csv").write_text(loadreport.gets_csv(http.gets))
     (out / "report.json").write_text(json.dumps(report, indent=1, sort_keys=True, default=str))
     title = "load drill: %g writes/s, %g GETs/s, %s" % (RATE, HTTP_RATE, cluster.image)
     loadreport.plot(loadreport.timeline(writes, http.gets, load_started, load_ended), rows, str(out / "load-drill.png"),

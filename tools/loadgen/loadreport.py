@@ -22,7 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 Write = namedtuple("Write", "seq sent done outcome")
-Get = namedtuple("Get", "sent done outcome server")
+#: One GET of the app: ``server`` is the server name it answered with, ``instance`` the task (container) that answered.
+Get = namedtuple("Get", "sent done outcome server instance", defaults=(None,))
 
 HEADER = "seq,sent,done,outcome"
 
@@ -162,20 +163,30 @@ def phase_rows(writes: list, phases: list, readbacks: list, start: float, end: f
 
 
 def http_rows(gets: list, phases: list, start: float, end: float) -> list:
-    """One row per phase: ``{"name", "sent", "ok", "errors": {class: n}, "servers": {server: 200s}}`` of the GETs
-    sent during it."""
+    """One row per phase: ``{"name", "sent", "ok", "errors": {class: n}, "servers": {server: 200s}, "instances":
+    {"server instance": 200s}}`` of the GETs sent during it (two tasks of one server name are two instances)."""
     rows = []
     for name, lo, hi in windows(phases, start, end):
         mine = [g for g in gets if lo <= g.sent < hi]
-        errors, servers = {}, {}
+        errors, servers, instances = {}, {}, {}
         for get in mine:
             if get.outcome == "200":
                 servers[get.server] = servers.get(get.server, 0) + 1
+                instance = "%s %s" % (get.server, get.instance)
+                instances[instance] = instances.get(instance, 0) + 1
             else:
                 errors[get.outcome] = errors.get(get.outcome, 0) + 1
         rows.append({"name": name, "sent": len(mine), "ok": sum(servers.values()), "errors": errors,
-                     "servers": servers})  # fmt: skip
+                     "servers": servers, "instances": instances})  # fmt: skip
     return rows
+
+
+def gets_csv(gets: list) -> str:
+    """The GETs as CSV (``sent,done,outcome,server,instance``), for a look at who answered when."""
+    lines = ["sent,done,outcome,server,instance\n"]
+    lines += ["%.4f,%.4f,%s,%s,%s\n" % (g.sent, g.done, str(g.outcome).replace(",", ";"), g.server or "",
+                                        g.instance or "") for g in gets]  # fmt: skip
+    return "".join(lines)
 
 
 def totals_check(before: dict, after: dict, ok_by_server: dict) -> list:

@@ -103,16 +103,20 @@ def test_phase_rows_count_writes_failures_and_losses_per_phase():
     assert round(rows[1]["gap"], 2) == 1.0
 
 
-def test_http_rows_count_200s_by_server_and_errors_by_class():
-    gets = [Get(1005.0, 1005.1, "200", "web-1"), Get(1012.0, 1012.1, "200", "web-2"),
+def test_http_rows_count_200s_by_server_and_instance_and_errors_by_class():
+    gets = [Get(1005.0, 1005.1, "200", "web-1", "c1"), Get(1012.0, 1012.1, "200", "web-2", "c2"),
             Get(1013.0, 1013.1, "503 app", "web-1"), Get(1014.0, 1019.0, "timeout", None),
-            Get(1015.0, 1015.1, "200", "web-2")]
+            Get(1015.0, 1015.1, "200", "web-2", "c9")]
     rows = loadreport.http_rows(gets, PHASES, START, END)
     assert rows == [
-        {"name": "steady", "sent": 1, "ok": 1, "errors": {}, "servers": {"web-1": 1}},
-        {"name": "scale-up", "sent": 4, "ok": 2, "errors": {"503 app": 1, "timeout": 1}, "servers": {"web-2": 2}},
-        {"name": "kill-task", "sent": 0, "ok": 0, "errors": {}, "servers": {}},
+        {"name": "steady", "sent": 1, "ok": 1, "errors": {}, "servers": {"web-1": 1}, "instances": {"web-1 c1": 1}},
+        {"name": "scale-up", "sent": 4, "ok": 2, "errors": {"503 app": 1, "timeout": 1}, "servers": {"web-2": 2},
+         "instances": {"web-2 c2": 1, "web-2 c9": 1}},
+        {"name": "kill-task", "sent": 0, "ok": 0, "errors": {}, "servers": {}, "instances": {}},
     ]
+    assert loadreport.gets_csv(gets[:3]).splitlines() == [
+        "sent,done,outcome,server,instance", "1005.0000,1005.1000,200,web-1,c1", "1012.0000,1012.1000,200,web-2,c2",
+        "1013.0000,1013.1000,503 app,web-1,"]
 
 
 def test_totals_are_exact_only_when_every_200_was_counted_once_by_its_server():
