@@ -14,6 +14,7 @@ import functools
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_conf as conf
+from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_hosts as hosts
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_ops as ops
 from ansible_collections.aerostack.swarm.plugins.module_utils import _aerospike_stack as stack
 
@@ -61,9 +62,9 @@ def aerospike_preflight(settings, replicas, eligible_hosts, nofile, image, editi
 
 
 @_filter
-def aerospike_engine_nofile_problem(report, nofile, host):
-    """Why the engine on ``host`` cannot give tasks ``nofile`` open files ('' when it can)."""
-    return conf.engine_nofile_problem(_plain(report), _plain(nofile), _plain(host)) or ""
+def aerospike_host_reads(reads, aerospike_hosts, group="aerospike_nodes", nofile=None):
+    """Every host's swarm state, the manager, its leader check and every host's problems, from the role's reads."""
+    return hosts.host_reads(_plain(reads), _plain(aerospike_hosts), _plain(group), _plain(nofile))
 
 
 @_filter
@@ -167,7 +168,7 @@ class FilterModule:
             "aerospike_conf": aerospike_conf,
             "aerospike_preflight": aerospike_preflight,
             "aerospike_settings_facts": aerospike_settings_facts,
-            "aerospike_engine_nofile_problem": aerospike_engine_nofile_problem,
+            "aerospike_host_reads": aerospike_host_reads,
             "aerospike_stack": aerospike_stack,
             "aerospike_tasks": aerospike_tasks,
             "aerospike_placement": aerospike_placement,

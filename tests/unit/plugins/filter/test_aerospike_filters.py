@@ -26,7 +26,7 @@ SETTINGS = {
 def test_every_filter_is_exposed_under_its_name():
     filters = plugin.FilterModule().filters()
     assert set(filters) == {
-        "aerospike_conf", "aerospike_preflight", "aerospike_settings_facts", "aerospike_engine_nofile_problem",
+        "aerospike_conf", "aerospike_preflight", "aerospike_settings_facts", "aerospike_host_reads",
         "aerospike_stack", "aerospike_tasks", "aerospike_placement", "aerospike_placement_refusal",
         "aerospike_service_mode_problem", "aerospike_service_state",
         "aerospike_stack_state", "aerospike_converged", "aerospike_rollout_progress", "aerospike_deploy_action",
@@ -49,16 +49,15 @@ def test_settings_facts():
                                                          "persistent": False}
 
 
-def test_engine_nofile_problem_is_empty_when_the_engine_can_raise_limits():
-    report = "Max open files            1048576              1048576              files\nCapEff:\t000001ffffffffff\n"
-    assert plugin.aerospike_engine_nofile_problem(report, 65536, "lab1") == ""
-    lab = "Max open files            20000                20000                files\nCapEff:\t000001fffeffffff\n"
-    assert "no CAP_SYS_RESOURCE" in plugin.aerospike_engine_nofile_problem(lab, 65536, "lab1")
-    assert plugin.aerospike_engine_nofile_problem(lab, 20000, "lab1") == ""
-    assert plugin.aerospike_engine_nofile_problem("", 65536, "lab1") == ""  # engine not found: nothing to judge
-    # The role passes the lines after `docker info`'s JSON (the same round trip's output) as a list.
-    assert "no CAP_SYS_RESOURCE" in plugin.aerospike_engine_nofile_problem(lab.splitlines(), 65536, "lab1")
-    assert plugin.aerospike_engine_nofile_problem([], 65536, "lab1") == ""
+def test_host_reads_judges_the_engine_limits_of_aerospike_hosts_only_when_asked():
+    lab = ["Max open files            20000                20000                files", "CapEff:\t000001fffeffffff"]
+    reads = {"lab1": {"rc": 0, "stderr": "", "stdout_lines": [
+        '{"Name":"lab1","Swarm":{"LocalNodeState":"active","ControlAvailable":true,"NodeID":"n1"}}',
+        "aerostack-leader-probe: 0"] + lab}}
+    assert "no CAP_SYS_RESOURCE" in plugin.aerospike_host_reads(reads, ["lab1"], "aerospike_nodes", 65536)["nofile"][0]
+    assert plugin.aerospike_host_reads(reads, ["lab1"], "aerospike_nodes", 20000)["nofile"] == []
+    assert plugin.aerospike_host_reads(reads, ["lab1"])["nofile"] == []
+    assert plugin.aerospike_host_reads(reads, [])["manager"] == "lab1"
 
 
 def test_filters_run_inside_an_ansible_template(tmp_path):
