@@ -49,6 +49,12 @@ def app_stack_state(probe, built, replicas):
     return app.stack_state(probe, built, replicas)
 
 
+@_filter
+def app_swarm_members(reads):
+    """Every host's node ID and swarm state, the manager to deploy from and the hosts without an engine."""
+    return app.swarm_members(app.plain(reads))
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -56,4 +62,5 @@ class FilterModule:
             "app_stack": app_stack,
             "app_stack_state": app_stack_state,
             "app_stats_users": app_stats_users,
+            "app_swarm_members": app_swarm_members,
         }

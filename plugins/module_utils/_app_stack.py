@@ -309,6 +309,24 @@ def build_stack(spec):
 # --- what swarm runs ------------------------------------------------------------------------------------------
 
 
+def swarm_members(reads):
+    """Every host's swarm membership from the swarm_info result of each (``{host: result}`` in play order), judged
+    once: ``{"node_ids": {host: ID}, "states": {host: local_state}, "manager": the first active manager ("" if
+    none), "no_docker": [a message per host whose engine did not answer]}``."""
+    out = {"node_ids": {}, "states": {}, "manager": "", "no_docker": []}
+    for host, read in (reads or {}).items():
+        read = read or {}
+        docker, swarm = read.get("docker") or {}, read.get("swarm") or {}
+        if not docker.get("available"):
+            out["no_docker"].append("Docker does not answer on %s (%s). Install it and form the swarm with "
+                                    "playbooks/swarm.yml first." % (host, docker.get("error") or "no detail"))
+        out["node_ids"][host] = swarm.get("node_id") or ""
+        out["states"][host] = swarm.get("local_state") or "unknown"
+        if not out["manager"] and swarm.get("is_manager") and swarm.get("local_state") == "active":
+            out["manager"] = host
+    return out
+
+
 def _decode(probe):
     """The probe's ``{"services": [...], "tasks": [...]}``, or an error string."""
     raw = probe

@@ -19,6 +19,7 @@ from ansible_collections.aerostack.swarm.plugins.module_utils._app_stack import 
     haproxy_word,
     stack_state,
     stats_users,
+    swarm_members,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "app"
@@ -362,3 +363,29 @@ def test_a_probe_that_failed_is_waited_on_never_raised(result, error):
     state = stack_state(result, built_for("x"), 3)
     assert state["probe_error"].startswith(error)
     assert not state["done"] and state["deploy"]["needed"] and state["waiting_for"] == [state["probe_error"]]
+
+
+def _member(state="active", manager=False, node_id="n1"):
+    # What swarm_info (nodes: false) returns on a host whose engine answers.
+    return {"docker": {"available": True, "version": "28.5.2"},
+            "swarm": {"local_state": state, "is_manager": manager, "node_id": node_id}}
+
+
+def test_swarm_members_finds_the_first_active_manager_and_every_node_id():
+    reads = {"lab4": _member(node_id="w4"), "lab1": _member(manager=True, node_id="m1"),
+             "lab2": _member(manager=True, node_id="m2")}
+    assert swarm_members(reads) == {"node_ids": {"lab4": "w4", "lab1": "m1", "lab2": "m2"}, "manager": "lab1",
+                                    "states": {"lab4": "active", "lab1": "active", "lab2": "active"},
+                                    "no_docker": []}
+
+
+def test_swarm_members_names_every_host_without_an_engine_and_finds_no_manager_outside_a_swarm():
+    reads = {"lab1": _member(state="inactive", manager=False, node_id=""),
+             "lab2": {"docker": {"available": False, "error": "connection refused"}},
+             "lab3": {"docker": {"available": False}}}
+    got = swarm_members(reads)
+    assert got["manager"] == "" and got["states"] == {"lab1": "inactive", "lab2": "unknown", "lab3": "unknown"}
+    assert got["no_docker"] == [
+        "Docker does not answer on lab2 (connection refused). Install it and form the swarm with playbooks/swarm.yml "
+        "first.",
+        "Docker does not answer on lab3 (no detail). Install it and form the swarm with playbooks/swarm.yml first."]
