@@ -162,6 +162,21 @@ def daemon_json_differs(current_text, config):
         return True
 
 
+def daemon_json_current(path, config, read_text=_read_text):
+    """Whether ``path`` already holds ``config`` (nothing to write); read-only."""
+    return not daemon_json_differs(read_text(path), config)
+
+
+def engine_probe(info, error_types):
+    """A probe for wait_for_engine over ``info()`` (the engine's /info), which raises one of ``error_types``."""
+    def probe():
+        try:
+            return True, (info() or {}).get("ServerVersion"), None
+        except error_types as exc:
+            return False, None, str(exc)
+    return probe
+
+
 def write_daemon_json(path, text):
     """Write ``text`` to ``path`` atomically (root:root, 0644), creating its directory (0755) when missing."""
     directory = os.path.dirname(path) or "."

@@ -90,21 +90,13 @@ from ansible_collections.aerostack.swarm.plugins.module_utils._docker_api import
 from ansible_collections.aerostack.swarm.plugins.module_utils._docker_host import (
     DockerHostError,
     daemon_json_differs,
+    engine_probe,
     render_daemon_json,
     wait_for_engine,
     write_daemon_json,
 )
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm import socket_path
 from ansible_collections.aerostack.swarm.plugins.module_utils._swarm_plan import SwarmError
-
-
-def _probe(api):
-    def probe():
-        try:
-            return True, (api.info() or {}).get("ServerVersion"), None
-        except DockerApiError as exc:
-            return False, None, str(exc)
-    return probe
 
 
 def main():
@@ -135,7 +127,8 @@ def main():
                 if not module.check_mode:
                     write_daemon_json(params["path"], wanted)
         if params["wait_timeout"] > 0:
-            result["docker"] = wait_for_engine(_probe(DockerApi(socket, timeout=10.0)), params["wait_timeout"])
+            result["docker"] = wait_for_engine(engine_probe(DockerApi(socket, timeout=10.0).info, DockerApiError),
+                                               params["wait_timeout"])
     except (DockerHostError, SwarmError) as exc:
         module.fail_json(msg=str(exc), **result)
     module.exit_json(**result)

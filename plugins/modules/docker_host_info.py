@@ -30,6 +30,20 @@ options:
     type: list
     elements: str
     default: []
+  daemon_config:
+    description:
+      - The engine configuration the role wants in O(daemon_json_path); RV(daemon_json_current) says whether the
+        file already holds it (same JSON meaning), so that a caller can skip writing it.
+    type: dict
+  daemon_json_path:
+    description:
+      - The engine's configuration file, read with O(daemon_config).
+    type: path
+    default: /etc/docker/daemon.json
+  docker_host:
+    description:
+      - When set, asks the engine on this unix socket once (no waiting) and returns RV(engine).
+    type: str
 seealso:
   - module: aerostack.swarm.docker_daemon
 author:
@@ -97,21 +111,59 @@ python_apt:
   description: Whether python3-apt is installed (the apt module needs it to predict in check mode).
   returned: always
   type: bool
+daemon_json_current:
+  description: O(daemon_json_path) already holds O(daemon_config).
+  returned: when O(daemon_config) is set
+  type: bool
+engine:
+  description: Whether the engine answered on O(docker_host) (asked once, not waited for).
+  returned: when O(docker_host) is set
+  type: dict
+  contains:
+    available:
+      description: The engine answered.
+      type: bool
+    version:
+      description: Its version.
+      type: str
+    error:
+      description: Why not, when it did not.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aerostack.swarm.plugins.module_utils._docker_host import DockerHostError, read_host
+from ansible_collections.aerostack.swarm.plugins.module_utils._docker_api import DockerApi, DockerApiError
+from ansible_collections.aerostack.swarm.plugins.module_utils._docker_host import (
+    DockerHostError,
+    daemon_json_current,
+    engine_probe,
+    read_host,
+)
+from ansible_collections.aerostack.swarm.plugins.module_utils._swarm import socket_path
+from ansible_collections.aerostack.swarm.plugins.module_utils._swarm_plan import SwarmError
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(packages=dict(type="list", elements="str", default=[])),
+        argument_spec=dict(
+            packages=dict(type="list", elements="str", default=[]),
+            daemon_config=dict(type="dict"),
+            daemon_json_path=dict(type="path", default="/etc/docker/daemon.json"),
+            docker_host=dict(type="str"),
+        ),
         supports_check_mode=True,
     )
+    params = module.params
     try:
-        result = read_host(module.params["packages"])
-    except DockerHostError as exc:
+        result = read_host(params["packages"])
+        if params["daemon_config"] is not None:
+            result["daemon_json_current"] = daemon_json_current(params["daemon_json_path"], params["daemon_config"])
+        if params["docker_host"]:
+            available, version, error = engine_probe(
+                DockerApi(socket_path(params["docker_host"]), timeout=5.0).info, DockerApiError)()
+            result["engine"] = {"available": available, "version": version, "error": error}
+    except (DockerHostError, SwarmError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, **result)
 

@@ -41,3 +41,18 @@ def test_host_info_reads_this_machine_and_changes_nothing(capsys):
     assert not failed and result["changed"] is False
     assert result["os"]["distribution"] and result["os"]["architecture"]
     assert set(result["packages"]) == {"python3"}
+    assert "daemon_json_current" not in result and "engine" not in result  # neither was asked
+
+
+def test_host_info_says_whether_daemon_json_holds_the_config_and_whether_the_engine_answers(tmp_path, capsys):
+    path = tmp_path / "daemon.json"
+    args = {"daemon_config": CONFIG, "daemon_json_path": str(path), "docker_host": "unix://%s" % (tmp_path / "no.sock")}
+    result, failed = run_module(docker_host_info, args, check_mode=True, capsys=capsys)
+    assert not failed and result["daemon_json_current"] is False  # no file yet
+    assert result["engine"]["available"] is False and str(tmp_path / "no.sock") in result["engine"]["error"]
+    run_module(docker_daemon, {"config": CONFIG, "path": str(path)}, capsys=capsys)
+    result, failed = run_module(docker_host_info, args, check_mode=True, capsys=capsys)
+    assert not failed and result["daemon_json_current"] is True and result["changed"] is False
+    path.write_text('{"log-driver": "journald"}\n')
+    result, failed = run_module(docker_host_info, args, check_mode=True, capsys=capsys)
+    assert result["daemon_json_current"] is False
