@@ -226,8 +226,9 @@ def stack_state(probe, services, network, spec_hashes, label=None):
     "tasks": [...]}``) or that JSON already decoded. ``services``: ``{"aerospike": name, "discovery":
     name}``; ``spec_hashes``: the desired spec hash of each; ``label``: the placement label. Returns
     ``{"aerospike": service_state, "discovery": service_state, "tasks": summary, "discovery_tasks":
-    summary, "nodes": node_summary (when the probe read the nodes), "probe_error": None or why the probe
-    could not be read}`` -- never raises for a failed probe, so it can be polled.
+    summary, "nodes": node_summary (when the probe read the nodes), "configs": the names of the stack's configs
+    (when the probe read them), "probe_error": None or why the probe could not be read}`` -- never raises for a
+    failed probe, so it can be polled.
     """
     raw, error = probe, None
     if isinstance(probe, dict) and "rc" in probe:
@@ -251,6 +252,8 @@ def stack_state(probe, services, network, spec_hashes, label=None):
     for name in ("aerospike", "discovery"):
         result[name] = service_state(raw["services"], services[name])
     result["nodes"] = node_summary(raw.get("nodes") or [], label or "")
+    result["configs"] = sorted(str((c.get("Spec") or {}).get("Name") or "") for c in raw.get("configs") or []
+                               if isinstance(c, dict) and (c.get("Spec") or {}).get("Name"))
     hostnames = dict((n["id"], n["hostname"]) for n in result["nodes"])
     result["tasks"] = _tasks_of(raw, result["aerospike"], network, spec_hashes.get("aerospike"), hostnames)
     result["discovery_tasks"] = _tasks_of(raw, result["discovery"], network, spec_hashes.get("discovery"), hostnames)

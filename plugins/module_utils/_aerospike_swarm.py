@@ -29,18 +29,20 @@ class StackReadError(Exception):
 
 
 def read_raw(api, stack):
-    """``{"services": [...], "tasks": [...], "nodes": [...]}`` of ``stack`` (task history included)."""
+    """``{"services": [...], "tasks": [...], "nodes": [...], "configs": [...]}`` of ``stack`` (task history
+    included; the configs are the stack's, in use or not)."""
+    of_stack = {"filters": json.dumps({"label": ["%s=%s" % (STACK_LABEL, stack)]})}
     try:
         nodes = api.request("GET", "/nodes") or []
-        services = api.request("GET", "/services",
-                               query={"filters": json.dumps({"label": ["%s=%s" % (STACK_LABEL, stack)]})}) or []
+        services = api.request("GET", "/services", query=of_stack) or []
         tasks = []
         if services:
             tasks = api.request("GET", "/tasks",
                                 query={"filters": json.dumps({"service": [s["ID"] for s in services]})}) or []
+        configs = api.request("GET", "/configs", query=of_stack) or []
     except DockerApiError as exc:
         raise StackReadError(str(exc))
-    return {"services": services, "tasks": tasks, "nodes": nodes}
+    return {"services": services, "tasks": tasks, "nodes": nodes, "configs": configs}
 
 
 def judge(state, wait_for):

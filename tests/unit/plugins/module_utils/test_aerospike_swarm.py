@@ -22,7 +22,7 @@ HASHES = {"aerospike": "fa2bf71e2ee0", "discovery": "708e8caf0031"}
 
 
 class FakeApi:
-    """A manager's engine: answers /nodes, /services and /tasks from a recorded probe; ``frames`` replaces the probe
+    """A manager's engine: answers /nodes, /services, /tasks and /configs from a recorded probe; ``frames`` replaces the probe
     on each read (to play a sequence), ``error`` makes every call fail like an engine without a leader."""
 
     def __init__(self, raw, frames=None, error=None):
@@ -41,6 +41,8 @@ class FakeApi:
             return self.raw["nodes"]
         if path == "/services":
             return self.raw["services"]
+        if path == "/configs":
+            return self.raw.get("configs", [])
         return [t for t in self.raw["tasks"] if t["ServiceID"] in json.loads(query["filters"])["service"]]
 
 
@@ -66,17 +68,28 @@ def read_with(api):
 def test_read_raw_asks_for_the_stacks_services_and_their_tasks_and_the_nodes():
     api = FakeApi(recorded())
     raw = read_raw(api, "astest")
-    assert [c[1] for c in api.calls] == ["/nodes", "/services", "/tasks"]
-    assert api.calls[1][2] == {"label": ["com.docker.stack.namespace=astest"]}
+    assert [c[1] for c in api.calls] == ["/nodes", "/services", "/tasks", "/configs"]
+    assert api.calls[1][2] == api.calls[3][2] == {"label": ["com.docker.stack.namespace=astest"]}
     assert sorted(api.calls[2][2]["service"]) == sorted(s["ID"] for s in recorded()["services"])
     assert len(raw["tasks"]) == 4 and len(raw["nodes"]) == 5
+
+
+def test_the_stacks_configs_come_with_the_state_by_name():
+    # The engine's /configs objects, as `docker config inspect` prints them (the data left out).
+    configs = [{"ID": "k2", "Version": {"Index": 40}, "Spec": {"Name": "astest_aerospike_conf_9b1f0c2d4e5a",
+                                                               "Labels": {"com.docker.stack.namespace": "astest"}}},
+               {"ID": "k1", "Version": {"Index": 12}, "Spec": {"Name": "astest_aerospike_conf_1a2b3c4d5e6f",
+                                                               "Labels": {"com.docker.stack.namespace": "astest"}}}]
+    state = read_with(FakeApi(dict(recorded(), configs=configs)))()
+    assert state["configs"] == ["astest_aerospike_conf_1a2b3c4d5e6f", "astest_aerospike_conf_9b1f0c2d4e5a"]
+    assert read_with(FakeApi(recorded()))()["configs"] == []
 
 
 def test_an_absent_stack_reads_no_tasks_and_still_the_nodes():
     api = FakeApi(dict(recorded(), services=[]))
     raw = read_raw(api, "astest")
     assert raw["services"] == [] and raw["tasks"] == [] and len(raw["nodes"]) == 5
-    assert [c[1] for c in api.calls] == ["/nodes", "/services"]
+    assert [c[1] for c in api.calls] == ["/nodes", "/services", "/configs"]
 
 
 def test_an_engine_that_cannot_answer_is_a_read_error_naming_the_cause():

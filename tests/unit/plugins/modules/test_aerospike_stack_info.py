@@ -24,7 +24,8 @@ def _handler(raw, seen):
         def do_GET(self):  # noqa: N802 (http.server's name)
             seen.append(self.path)
             path = self.path.split("?", 1)[0].split("/", 2)[-1]
-            body = {"nodes": raw["nodes"], "services": raw["services"], "tasks": raw["tasks"]}.get(path)
+            body = {"nodes": raw["nodes"], "services": raw["services"], "tasks": raw["tasks"],
+                    "configs": raw.get("configs", [])}.get(path)
             data = json.dumps(body).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -43,7 +44,8 @@ def _handler(raw, seen):
 
 @pytest.fixture
 def engine(tmp_path):
-    """A manager's engine socket answering /nodes, /services and /tasks with the probe recorded on the lab."""
+    """A manager's engine socket answering /nodes, /services, /tasks and /configs with the probe recorded on the
+    lab (which has no configs)."""
     raw = json.loads(FIXTURE.read_text())
     seen = []
     path = str(tmp_path / "docker.sock")
@@ -70,7 +72,8 @@ def test_reads_the_stack_with_its_hosts_and_changes_nothing(capsys, engine):
         ("lab1", "10.0.1.5"), ("lab2", "10.0.1.3"), ("lab3", "10.0.1.4")]
     assert state["aerospike"]["mode"] == "global" and state["discovery_tasks"]["running"] == 1
     assert [n["hostname"] for n in state["nodes"] if n["labelled"]] == ["lab1", "lab2", "lab3"]
-    assert all(path.split("?")[0].rsplit("/", 1)[-1] in ("nodes", "services", "tasks") for path in seen)
+    assert state["configs"] == []
+    assert all(path.split("?")[0].rsplit("/", 1)[-1] in ("nodes", "services", "tasks", "configs") for path in seen)
 
 
 def test_a_wait_that_is_met_reports_its_polls(capsys, engine):
