@@ -12,8 +12,8 @@ module: aerospike_stack_info
 short_description: What swarm runs for an aerostack Aerospike stack, optionally waiting until it runs as wanted
 version_added: 0.2.0
 description:
-  - Reads, on a swarm manager through the engine's unix socket, the stack's services, their tasks (history included)
-    and the swarm's nodes with their placement label, and summarizes them the way the aerospike role judges them
+  - Reads, on a swarm manager through the engine's unix socket, the stack's services, their tasks (history included),
+    its configs and the swarm's nodes with their placement label, and summarizes them the way the aerospike role judges them
     (which tasks run which spec, on which host, with which overlay address; swarm's own error for a task that does not
     run).
   - With O(wait_for), polls in this one process until the Aerospike instances and the discovery task run the wanted
@@ -109,6 +109,10 @@ state:
       description: Every swarm node (id, hostname, labelled, ready, state, availability, role).
       type: list
       elements: dict
+    configs:
+      description: The names of the stack's configs, whether a service uses them or not.
+      type: list
+      elements: str
 waited:
   description: How the wait ended.
   returned: when O(wait_for) is given
