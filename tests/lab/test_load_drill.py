@@ -295,12 +295,22 @@ def wait_stable(cluster, size, hosts=None, timeout=HEAL_TIMEOUT, without=()):
     """Wait until the Aerospike nodes on ``hosts`` (default: every live host) form one stable cluster of ``size``,
     none of them a container of ``without`` (killed ones); returns the views."""
 
+    seen = []
+
     def check():
         views = cluster.node_views(hosts)
+        seen[:] = views
         return views if stable(views, size) and not set(v["container"] for v in views) & set(without) else None
 
-    return wait_for("one stable cluster of %d%s" % (size, " on %s" % ", ".join(hosts) if hosts else ""), check,
-                    timeout=timeout, interval=0.5)  # fmt: skip
+    what = "one stable cluster of %d%s" % (size, " on %s" % ", ".join(hosts) if hosts else "")
+    try:
+        return wait_for(what, check, timeout=timeout, interval=0.5)
+    except AssertionError:
+        # Say what each node saw last: split sub-clusters (keys), a node that does not answer, migrations left.
+        raise AssertionError("waited %d s for %s; each node's last view: %s" % (timeout, what, "; ".join(
+            "%s: size %s, key %s, integrity %s, migrations %s%s" % (
+                v["host"], v["size"], v["key"], v["integrity"], v["migrations"],
+                " (%s)" % v["error"] if v.get("error") else "") for v in seen) or "no node answered")) from None
 
 
 def managers(cluster):
