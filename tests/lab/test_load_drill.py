@@ -84,10 +84,8 @@ CLIENT = os.environ.get("AEROSTACK_LOAD_CLIENT") or "failover"
 LOAD_BOUND = 7200
 #: How long a phase may take to be verified again. With data, "verified" includes the migrations that bring a
 #: returning or new node up to date: under 500 writes/s on the loaded 2-core lab machine they took 2-6 minutes with
-#: 100 000-450 000 records per node (an empty cluster needs seconds). After a partition every partition has two
-#: versions to merge: with 600 000 records per node that took 6-7 minutes on a quiet machine, and with 950 000 a run
-#: gave up after 15 (the cluster was one again, still migrating).
-HEAL_TIMEOUT = 1800
+#: 100 000-450 000 records per node (an empty cluster needs seconds).
+HEAL_TIMEOUT = 900
 DOWN_TIMEOUT = 900
 #: The partition is held until the generator has this many seconds of writes acknowledged by the majority.
 PARTITION_WRITES_SECONDS = 5
