@@ -499,6 +499,19 @@ class Drill:
         return {"kill_started": started, "kill_ended": ended}
 
 
+def app_totals(drill):
+    """The app's totals between checkpoints: exact when they grew by the 200 answers of each server in between."""
+    totals = []
+    for before, after in zip(drill.checkpoints, drill.checkpoints[1:]):
+        ok = {}
+        for get in drill.http.gets[before["gets"]:after["gets"]]:
+            if get.outcome == "200":
+                ok[get.server] = ok.get(get.server, 0) + 1
+        totals.append({"phase": after["phase"], "ok": sum(ok.values()),
+                       "problems": loadreport.totals_check(before["stats"], after["stats"], ok)})  # fmt: skip
+    return totals
+
+
 def partial(out, generator, drill, load_started):
     """When the drill breaks off: keep the journal and print the table of the phases that were completed."""
     journal = generator.read("writes.csv")
@@ -509,7 +522,9 @@ def partial(out, generator, drill, load_started):
     ended = max(w.sent for w in writes) + 0.001 if writes else time.time()
     phases = [p for p in drill.phases if p["started"] < ended]
     rows = loadreport.phase_rows(writes, phases, drill.readbacks, load_started, ended)
-    (out / "partial.json").write_text(json.dumps({"phases": drill.phases, "rows": rows}, default=str, indent=1))
+    (out / "gets.csv").write_text(loadreport.gets_csv(drill.http.gets))
+    (out / "partial.json").write_text(json.dumps({"phases": drill.phases, "rows": rows, "totals": app_totals(drill),
+                                                  "checkpoints": drill.checkpoints}, default=str, indent=1))
     print("\nthe drill broke off; the phases completed until then (journal in %s):" % out)
     for line in loadreport.format_rows(rows):
         print(line)
@@ -572,15 +587,7 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
     rows = loadreport.phase_rows(writes, drill.phases, drill.readbacks, load_started, load_ended, result["skips"])
     http_rows = loadreport.http_rows(http.gets, drill.phases, load_started, load_ended)
 
-    # The app's totals between checkpoints: exact when they grew by the 200 answers of each server in between.
-    totals = []
-    for before, after in zip(drill.checkpoints, drill.checkpoints[1:]):
-        ok = {}
-        for get in http.gets[before["gets"]:after["gets"]]:
-            if get.outcome == "200":
-                ok[get.server] = ok.get(get.server, 0) + 1
-        totals.append({"phase": after["phase"], "ok": sum(ok.values()),
-                       "problems": loadreport.totals_check(before["stats"], after["stats"], ok)})  # fmt: skip
+    totals = app_totals(drill)
 
     outage = next((p for p in drill.phases if p["name"] == "outage"), None)
     outage_row = next((r for r in rows if r["name"] == "outage"), None)
