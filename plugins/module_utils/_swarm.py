@@ -258,6 +258,8 @@ class Swarm:
                           self.api.init_swarm, body)
 
     def join(self, remote_addrs, token, advertise_addr, listen_addr, data_path_addr=None):
+        """Ask the engine to join. An engine that stops waiting for the join while it goes on in the background
+        (HTTP 503 after 20 s on Docker 20.10) is not a failure: the caller's wait for state 'active' decides."""
         body = {
             "ListenAddr": listen_addr or DEFAULT_LISTEN_ADDR,
             "RemoteAddrs": [_addr_with_port(a) for a in remote_addrs],
@@ -267,10 +269,36 @@ class Swarm:
             body["AdvertiseAddr"] = advertise_addr
         if data_path_addr:
             body["DataPathAddr"] = data_path_addr
-        return self._call("join the swarm through %s" % ", ".join(body["RemoteAddrs"]), self.api.join_swarm, body)
+        try:
+            return self.api.join_swarm(body)
+        except DockerApiError as exc:
+            if not engine_carries_on(exc):
+                raise SwarmError("join the swarm through %s failed: %s" % (", ".join(body["RemoteAddrs"]), exc))
+        return None
 
-    def leave(self, force):
-        return self._call("leave the swarm", self.api.leave_swarm, force)
+    def leave(self, force, what, timeout):
+        """Leave the swarm and wait until this engine is out of it (state 'inactive').
+
+        An engine whose swarm node cannot reach its managers may give up on the request before the node has
+        stopped (HTTP 500 "context deadline exceeded", seen on Docker 20.10 when a manager that was cut off is made
+        to leave). What the engine reports next decides: out already is done; still in is asked again, as long as
+        ``timeout`` lasts. Returns the number of requests sent."""
+        deadline = self.clock() + timeout
+        asked = 0
+        while True:
+            asked += 1
+            try:
+                self.api.leave_swarm(force)
+                break
+            except DockerApiError as exc:
+                if _state_problem(self, ("inactive",)) is None:
+                    return asked
+                if not engine_carries_on(exc) or self.clock() >= deadline:
+                    raise SwarmError("leave the swarm failed%s: %s" % (
+                        " (asked %d times in %ss)" % (asked, _seconds(timeout)) if asked > 1 else "", exc))
+                self.sleep(self.interval)
+        self.wait(what, lambda: _state_problem(self, ("inactive",)), max(deadline - self.clock(), self.interval))
+        return asked
 
     def update_node(self, raw, spec, what):
         return self._call(
@@ -586,9 +614,8 @@ def ensure_local(swarm, params, check_mode):
             )
         after = {"swarm_id": None, "node_id": None, "state": "inactive", "role": None}
         if not check_mode:
-            swarm.leave(bool(params.get("force") or local["is_manager"]))
-            swarm.wait("this host to leave the swarm", lambda: _state_problem(swarm, ("inactive",)),
-                       params.get("wait_timeout") or 60)
+            swarm.leave(bool(params.get("force") or local["is_manager"]), "this host to leave the swarm",
+                        params.get("wait_timeout") or 60)
         return _result(True, before, after, ["leave swarm %s" % (local["cluster_id"] or "")])
 
     active = local["local_state"] == "active"
@@ -667,8 +694,7 @@ def ensure_local(swarm, params, check_mode):
 
     timeout = params.get("wait_timeout") or 60
     if previous_node_id is not None or local["local_state"] != "inactive":
-        swarm.leave(True)
-        swarm.wait("this host to leave its old swarm", lambda: _state_problem(swarm, ("inactive",)), timeout)
+        swarm.leave(True, "this host to leave its old swarm", timeout)
     if state == "init":
         swarm.init(params.get("advertise_addr"), params.get("listen_addr"), params.get("data_path_addr"))
     else:
@@ -732,6 +758,14 @@ def _force_new_cluster(swarm, params, local, before, check_mode):
                lambda: None if _has_leader(swarm) else "the swarm has no leader yet", params.get("wait_timeout") or 60)
     after = _view(swarm.local())
     return _result(True, before, after, actions)
+
+
+def engine_carries_on(exc):
+    """True when the engine gave up waiting on a join or leave that it carries on with: its answer says nothing
+    about the outcome, the state it reports afterwards does."""
+    text = str(exc)
+    return exc.status in (500, 503) and (
+        "context deadline exceeded" in text or "will continue in the background" in text)
 
 
 def _state_problem(swarm, wanted):

@@ -65,6 +65,13 @@ class FakeEngine:
         self.error = ""
         self.calls = []
         self.down = False  # the engine does not answer (socket missing)
+        # Requests the engine stops waiting for (Docker 20.10): the next ``leave_gives_up`` leaves answer HTTP 500
+        # "context deadline exceeded" (having left when ``gives_up_after_leaving``); a join with
+        # ``join_background_polls`` set answers HTTP 503 and the node is 'pending' for that many reads of /info.
+        self.leave_gives_up = 0
+        self.gives_up_after_leaving = False
+        self.leave_answer = (500, "context deadline exceeded")  # what those leaves answer
+        self.join_background_polls = None
         self.polls = {}
 
     # --- state helpers for tests -----------------------------------------------------------------
@@ -102,6 +109,11 @@ class FakeEngine:
     # --- the DockerApi surface ---------------------------------------------------------------------
     def info(self):
         self._check()
+        if self.state == "pending" and self.join_background_polls is not None:
+            if self.join_background_polls <= 0:
+                self.state, self.join_background_polls = "active", None
+            else:
+                self.join_background_polls -= 1
         swarm = {"NodeID": self.node_id or "", "NodeAddr": self.addr if self.state == "active" else "",
                  "LocalNodeState": self.state, "ControlAvailable": self.is_manager(), "Error": self.error,
                  "RemoteManagers": None}
@@ -153,6 +165,12 @@ class FakeEngine:
                     self.cluster = cluster
                     self.node_id = cluster.add(self, role)
                     self.state = "active"
+                    if self.join_background_polls is not None:
+                        self.state = "pending"
+                        raise DockerApiError(
+                            "Docker engine: POST /swarm/join failed: HTTP 503: Timeout was reached before node "
+                            "joined. The attempt to join the swarm will continue in the background. Use the \"docker "
+                            "info\" command to see the current swarm status of your node.", status=503)
                     return None
         raise DockerApiError("Docker engine: POST /swarm/join failed: HTTP 400: rpc error: code = InvalidArgument "
                              "desc = A valid join token is necessary to join this cluster", status=400)
@@ -167,6 +185,16 @@ class FakeEngine:
             raise DockerApiError("Docker engine: POST /swarm/leave failed: HTTP 503: You are attempting to leave the "
                                  "swarm on a node that is participating as a manager. Use `--force` to ignore this "
                                  "message.", status=503)
+        if self.leave_gives_up > 0:
+            self.leave_gives_up -= 1
+            if self.gives_up_after_leaving:
+                self._left()
+            status, text = self.leave_answer
+            raise DockerApiError("Docker engine: POST /swarm/leave failed: HTTP %d: %s" % (status, text),
+                                 status=status)
+        self._left()
+
+    def _left(self):
         node = self.node()
         if node is not None:
             node["Status"]["State"] = "down"

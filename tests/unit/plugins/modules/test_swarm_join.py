@@ -420,3 +420,69 @@ def test_the_entry_of_a_manager_left_out_of_raft_can_be_removed_once_not_ready()
     assert cluster.nodes[lab2]["Spec"]["Role"] == "manager" and "ManagerStatus" not in cluster.nodes[lab2]
     result = run(engines["lab1"], node=lab2, state="absent")
     assert result["changed"] and lab2 not in cluster.nodes
+
+
+# --- an engine that stops waiting on its own request (Docker 20.10, seen in the quorum drill) ------------------
+
+def stuck_manager(ours, engines):
+    """lab3: a manager that was cut off and came back in state 'error' (its Raft peers unreachable)."""
+    lab3 = FakeEngine("lab3", "198.19.30.13")
+    lab3.state, lab3.node_id, lab3.cluster = "error", "x3", FakeCluster()
+    lab3.error = ("manager stopped: can't initialize raft node: rpc error: code = Unavailable desc = connection error: "
+                  "desc = \"transport: Error while dialing dial tcp 198.19.30.12:2377: connect: connection refused\"")
+    return lab3
+
+
+def test_a_leave_the_engine_gave_up_on_is_asked_again_until_the_node_is_out():
+    ours, engines = make_swarm(["lab1"])
+    lab3 = stuck_manager(ours, engines)
+    lab3.leave_gives_up = 2
+    result = run(lab3, force=True, **join_args(ours, engines, "manager"))
+    assert [c[0] for c in lab3.calls] == ["leave", "leave", "leave", "join"]
+    assert result["changed"] and lab3.state == "active" and lab3.cluster is ours
+    assert result["previous_node_id"] == "x3"
+
+
+def test_a_leave_that_timed_out_after_leaving_is_not_asked_again():
+    ours, engines = make_swarm(["lab1"])
+    lab3 = stuck_manager(ours, engines)
+    lab3.leave_gives_up, lab3.gives_up_after_leaving = 1, True
+    result = run(lab3, force=True, **join_args(ours, engines, "manager"))
+    assert [c[0] for c in lab3.calls] == ["leave", "join"] and result["swarm"]["role"] == "manager"
+
+
+def test_a_leave_that_never_completes_fails_after_the_wait_naming_the_engine_answer():
+    ours, engines = make_swarm(["lab1"])
+    lab3 = stuck_manager(ours, engines)
+    lab3.leave_gives_up = 10**6
+    message = refused(lab3, force=True, wait_timeout=5, **join_args(ours, engines, "manager"))
+    assert message == ("leave the swarm failed (asked 11 times in 5s): Docker engine: POST /swarm/leave failed: "
+                       "HTTP 500: context deadline exceeded")
+    assert [c[0] for c in lab3.calls] == ["leave"] * 11 and lab3.state == "error"
+
+
+def test_other_leave_failures_are_not_asked_again():
+    ours, engines = make_swarm(["lab1"])
+    lab3 = stuck_manager(ours, engines)
+    lab3.leave_gives_up, lab3.leave_answer = 10**6, (500, "rpc error: code = Unknown desc = disk full")
+    message = refused(lab3, state="absent", force=True)
+    assert message == ("leave the swarm failed: Docker engine: POST /swarm/leave failed: HTTP 500: rpc error: "
+                       "code = Unknown desc = disk full")
+    assert lab3.calls == [("leave", True)]
+
+
+def test_a_join_the_engine_carries_on_in_the_background_is_waited_for():
+    ours, engines = make_swarm(["lab1"])
+    lab4 = FakeEngine("lab4", "198.19.30.14")
+    lab4.join_background_polls = 3
+    result = run(lab4, **join_args(ours, engines, "manager"))
+    assert result["changed"] and lab4.state == "active" and result["swarm"]["role"] == "manager"
+    assert [c[0] for c in lab4.calls] == ["join"]
+
+
+def test_a_background_join_that_never_completes_fails_with_the_state_it_stayed_in():
+    ours, engines = make_swarm(["lab1"])
+    lab4 = FakeEngine("lab4", "198.19.30.14")
+    lab4.join_background_polls = 10**6
+    message = refused(lab4, wait_timeout=5, **join_args(ours, engines, "manager"))
+    assert message == "waited 5s for this host to become an active swarm member: local node state is 'pending'"
