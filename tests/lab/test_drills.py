@@ -13,7 +13,8 @@ full-outage drill writes records into a namespace in a file before killing every
 
 Waits are conditions with deadlines (labtest_helpers.wait_for). The swarm's own timings on this machine kind
 (lab-facts): a new leader after ~20 s, a dead node Down after 47-50 s, its tasks rescheduled after ~55 s.
-AEROSTACK_DRILL_KEEP=1 leaves the lab up afterwards (a later run converges it instead of building it again).
+AEROSTACK_DRILL_KEEP=1 leaves the lab up afterwards, and a later run with it set converges that lab instead of
+building it again; without it, a lab of the same name left by an earlier run is removed first.
 """
 
 import json
@@ -26,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from aerospike_lab import DISCOVERY_IMAGE, Cluster, RunningSampler, Sampler
 from aerospike_lab import assert_stable, changed_tasks, docker_time, log_stamp, seeds_match_members
-from labtest_helpers import wait_for
+from labtest_helpers import drill_lab_up, wait_for
 from simulator_image import simulator_image
 
 from aerostack_lab import Lab
@@ -76,7 +77,7 @@ def cluster(tmp_path_factory):
     lab = Lab(name=LAB, hosts=5, progress=Progress(quiet=not os.environ.get("LAB_VERBOSE")))
     started = time.monotonic()
     try:
-        lab.up()
+        drill_lab_up(lab, lambda text: say("setup", text))
         lab.load([image, DISCOVERY_IMAGE])
         figure("setup", "lab up and images loaded", time.monotonic() - started)
         drilled = Cluster(lab, image, tmp_path_factory.mktemp("drill"), STACK,

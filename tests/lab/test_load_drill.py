@@ -22,7 +22,8 @@ measured there and does not fail on it. Failures of requests are counted and rep
 
 Only a real server has a data path: with the simulator image the drill is skipped. Rates: AEROSTACK_LOAD_RATE
 (writes/s, default 500), AEROSTACK_LOAD_HTTP_RATE (GETs/s, default 20). Results (JSON, the journal and a plot) go to
-``.cache/loaddrill/``. AEROSTACK_DRILL_KEEP=1 leaves the lab up.
+``.cache/loaddrill/``. AEROSTACK_DRILL_KEEP=1 leaves the lab up (and reuses one kept earlier); without it, a
+lab of the same name left by an earlier run is removed first.
 """
 
 import json
@@ -36,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aerospike_lab import DISCOVERY_IMAGE, Cluster
-from labtest_helpers import REPO, run_ok, wait_for
+from labtest_helpers import REPO, drill_lab_up, run_ok, wait_for
 from simulator_image import REPOSITORY as SIMULATOR_REPOSITORY
 
 from aerostack_lab import Lab
@@ -354,7 +355,7 @@ def drilled(tmp_path_factory):
     lab = Lab(name=LAB, hosts=5, progress=Progress(quiet=not os.environ.get("LAB_VERBOSE")))
     started = time.monotonic()
     try:
-        lab.up()
+        drill_lab_up(lab, say)
         lab.load([image, DISCOVERY_IMAGE] + [recipes()[short].image for short in selection("app")])
         say("lab up and images loaded: %.1f s" % (time.monotonic() - started))
         cluster = Cluster(lab, image, tmp_path_factory.mktemp("loaddrill"), STACK, settings={
