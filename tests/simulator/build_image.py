@@ -4,9 +4,11 @@
 
 No registry is needed. If the default base image is missing it is made the way the lab makes it
 (debootstrap --variant=minbase --include=python3,ca-certificates bookworm, then docker import); the
-lab tool (scripts/lab images) builds the same name, whoever comes first. The image runs
-``python3 -m aerospike_sim --config /etc/aerospike/aerospike.conf`` (the path the stack mounts), logs
-to stdout and stops cleanly on SIGTERM. It is a TEST TOOL: no data path, never a real server.
+lab tool (scripts/lab images) builds the same name, whoever comes first. Given a command of options, the image
+runs ``python3 -m aerospike_sim --config /etc/aerospike/aerospike.conf OPTIONS``; it also has an ``asd`` that starts
+the simulator from a server's command line (``asd --config-file FILE``), so that a command written for the server
+runs it too, under ``flock`` as well (image/). It logs to stdout and stops cleanly on SIGTERM. It is a TEST TOOL: no
+data path, never a real server.
 """
 
 import argparse
@@ -74,6 +76,8 @@ DOCKERFILE = """\
 FROM {base}
 COPY aerospike_sim /opt/aerostack-simulator/aerospike_sim
 COPY aerospike.conf /etc/aerospike/aerospike.conf
+COPY entrypoint.sh /usr/local/bin/aerospike-simulator-entrypoint
+COPY asd.sh /usr/local/bin/asd
 ENV PYTHONPATH=/opt/aerostack-simulator PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 LABEL org.aerostack.simulator.version="{version}" \\
       org.aerostack.simulator.imitates="{edition} {build}" \\
@@ -81,7 +85,7 @@ LABEL org.aerostack.simulator.version="{version}" \\
       org.opencontainers.image.description="Info protocol and mesh heartbeats of {edition} {build} for tests; not a database"
 EXPOSE 3000 3001 3002 3003
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["python3", "-m", "aerospike_sim", "--config", "/etc/aerospike/aerospike.conf"]
+ENTRYPOINT ["/usr/local/bin/aerospike-simulator-entrypoint"]
 """
 
 
@@ -147,6 +151,8 @@ def build(base, tag):
         shutil.copytree(HERE / "aerospike_sim", context / "aerospike_sim",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         (context / "aerospike.conf").write_text(DEFAULT_CONF)
+        for script in ("entrypoint.sh", "asd.sh"):
+            shutil.copy2(HERE / "image" / script, context / script)
         (context / "Dockerfile").write_text(DOCKERFILE.format(base=base, version=__version__, edition=EDITION,
                                                               build=SERVER_BUILD))
         # The classic builder uses the local base image as is and never tries a registry.

@@ -10,7 +10,7 @@ answers ``aerostack-simulator <version>``.
 Run it like the server: ``python3 -m aerospike_sim --config /etc/aerospike/aerospike.conf``.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The server release whose behaviour is imitated (what ``build`` answers).
 SERVER_BUILD = "8.1.2.0"
