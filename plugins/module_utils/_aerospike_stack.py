@@ -20,6 +20,12 @@ labelled host runs exactly one instance, and a replaced instance always starts o
 same local volume (``<stack>_aerospike-data``), so a persistent namespace finds its own data after a
 restart, a crash or a full outage. The cluster size is the number of labelled hosts; the role labels and
 unlabels them (see ``_aerospike_ops.placement_plan``).
+
+Swarm does not promise that an instance's replacement starts only after it has exited: a host that was cut off for
+longer than the node-down time gets a new task when it comes back while the old one is still stopping, and both
+servers had the same data files open (seen on a real 8.1.2.0 server: the new one then read records the old one was
+writing as unreadable). With a data volume the server therefore runs under ``flock`` on a lock file in that volume
+(``locked_command``): a replacement waits until the instance before it has exited.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ CONF_TARGET = "/etc/aerostack/aerospike.conf"
 DISCOVERY_ROOT = "/opt/aerostack"
 MODULE_UTILS_DIR = DISCOVERY_ROOT + "/ansible_collections/aerostack/swarm/plugins/module_utils"
 DATA_TARGET = "/opt/aerospike/data"
+#: The lock an instance holds on its data volume while it runs (see locked_command).
+DATA_LOCK = DATA_TARGET + "/.aerostack-instance.lock"
 #: The hostname template of an instance: the host it is bound to.
 HOSTNAME_TEMPLATE = "aerospike-{{.Node.Hostname}}"
 SPEC_LABEL = "aerostack.spec-hash"
@@ -118,6 +126,21 @@ def check_spec(spec, files):
     return problems
 
 
+def locked_command(command, lock=DATA_LOCK):
+    """``command`` run under an exclusive lock on ``lock``, held by the server process itself.
+
+    ``flock --no-fork`` takes the lock and then becomes the command, so the lock lasts exactly as long as the server
+    runs and is released when it exits or is killed; a second instance on the same volume waits for it. The official
+    image's entrypoint only starts an ``asd`` command in the foreground (it appends ``--foreground``, and prepends
+    ``asd`` to a command of options); a command that starts with ``flock`` is run as it is, so both are done here."""
+    argv = list(command)
+    if argv[0].startswith("-"):
+        argv = ["asd"] + argv
+    if argv[0].rsplit("/", 1)[-1] == "asd" and "--foreground" not in argv:
+        argv.append("--foreground")
+    return ["flock", "--exclusive", "--no-fork", lock] + argv
+
+
 def build_stack(spec, files):
     """The stack dict and its metadata. ``files`` maps file names (see DISCOVERY_MODULES) to contents.
 
@@ -170,6 +193,7 @@ def build_stack(spec, files):
     volumes = None
     if spec.get("persistent"):
         aerospike["volumes"] = [{"type": "volume", "source": "data", "target": DATA_TARGET}]
+        aerospike["command"] = locked_command(aerospike["command"])
         volumes = {"data": {"name": volume_name(stack)}}
 
     discovery_spec = spec["discovery"]

@@ -19,6 +19,7 @@ from ansible_collections.aerostack.swarm.plugins.module_utils._aerospike_stack i
     build_stack,
     config_key,
     config_name,
+    locked_command,
 )
 
 REPO = Path(__file__).resolve().parents[4]
@@ -139,6 +140,31 @@ def test_persistent_namespaces_keep_their_data_in_one_local_volume_per_host():
     assert result["stack"]["volumes"] == {"data": {"name": "aerostack_aerospike-data"}}
     assert "{{" not in yaml.safe_dump(result["stack"]["volumes"])
     assert "volumes" not in build()["stack"]
+
+
+def test_with_a_data_volume_the_server_holds_a_lock_on_it_while_it_runs():
+    # A replacement task may start on the host while the instance before it still stops (a host cut off longer
+    # than swarm's node-down time); flock makes it wait instead of opening the same data files.
+    service = build(persistent=True)["stack"]["services"]["aerospike"]
+    assert service["command"] == ["flock", "--exclusive", "--no-fork",
+                                  "/opt/aerospike/data/.aerostack-instance.lock",
+                                  "asd", "--config-file", "/etc/aerostack/aerospike.conf", "--foreground"]
+    assert build()["stack"]["services"]["aerospike"]["command"] == SPEC["command"]
+    assert build(persistent=True)["aerospike_spec_hash"] != build()["aerospike_spec_hash"]
+
+
+@pytest.mark.parametrize("command, wanted", [
+    # What the official image's entrypoint does for an asd command, done here because it skips a flock command.
+    (["asd", "--config-file", "/c"], ["asd", "--config-file", "/c", "--foreground"]),
+    (["--config-file", "/c"], ["asd", "--config-file", "/c", "--foreground"]),
+    (["/usr/bin/asd", "--foreground", "--config-file", "/c"], ["/usr/bin/asd", "--foreground", "--config-file", "/c"]),
+    # Another program (a wrapper of the user's) is run as it is.
+    (["my-wrapper", "asd"], ["my-wrapper", "asd"]),
+])
+def test_the_locked_command_runs_the_server_in_the_foreground(command, wanted):
+    given = list(command)
+    assert locked_command(command, "/d/.lock") == ["flock", "--exclusive", "--no-fork", "/d/.lock"] + wanted
+    assert command == given  # the caller's list is not changed
 
 
 def test_spec_hash_follows_what_a_task_runs_not_the_update_pace():
