@@ -138,6 +138,9 @@ options:
   wait_timeout:
     description:
       - Seconds to wait for each condition of O(wait). The failure names what was still missing.
+      - Also how long a leave is asked again when the engine gives up on it before the host is out (HTTP 500
+        "context deadline exceeded"), and how long a join the engine carries on in the background (HTTP 503 "Timeout
+        was reached before node joined") is waited for; the state the engine reports decides, not that answer.
     type: int
     default: 60
   return_join_tokens:
