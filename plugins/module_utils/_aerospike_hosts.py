@@ -42,10 +42,14 @@ def host_reads(reads, aerospike_hosts, group="aerospike_nodes", nofile=None):
     """Judge the registered reads of every host (``{host: result}`` in play order).
 
     Returns ``{"swarm": {host: the Swarm section}, "hostname": {host: engine host name}, "node_ids": {host: ID},
-    "manager": the first reachable active manager ("" if none), "leader": {"rc", "stderr"} of its ``docker node ls``,
+    "manager": the first reachable active manager whose ``docker node ls`` answered, else the first reachable active
+    manager ("" if none), "leader": {"rc", "stderr"} of that manager's ``docker node ls``,
     "unreachable": [host], "no_docker": [message], "not_in_swarm": [message], "nofile": [message]}``. ``nofile``
     (None: not judged) is checked against the engine limits of the hosts in ``aerospike_hosts``, the members of the
-    inventory group ``group``."""
+    inventory group ``group``.
+
+    A manager that has just rejoined, or is cut off from the others, answers "no leader" while the majority has one:
+    the swarm has lost its quorum only when no manager of the play can list the nodes."""
     members = set(aerospike_hosts or ())
     out = {"swarm": {}, "hostname": {}, "node_ids": {}, "manager": "", "leader": {"rc": 0, "stderr": ""},
            "unreachable": [], "no_docker": [], "not_in_swarm": [], "nofile": []}
@@ -67,9 +71,10 @@ def host_reads(reads, aerospike_hosts, group="aerospike_nodes", nofile=None):
         out["swarm"][host], out["hostname"][host] = swarm, info.get("Name") or host
         out["node_ids"][host] = swarm.get("NodeID", "")
         active = swarm.get("LocalNodeState") == "active"
-        if not out["manager"] and active and swarm.get("ControlAvailable"):
-            out["manager"] = host
-            out["leader"] = _leader(lines) or {"rc": 1, "stderr": "no answer from docker node ls on %s" % host}
+        if active and swarm.get("ControlAvailable") and (not out["manager"] or out["leader"]["rc"] != 0):
+            leader = _leader(lines) or {"rc": 1, "stderr": "no answer from docker node ls on %s" % host}
+            if not out["manager"] or leader["rc"] == 0:
+                out["manager"], out["leader"] = host, leader
         if host not in members or not info:
             continue
         if not active:

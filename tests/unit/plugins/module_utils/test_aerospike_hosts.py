@@ -34,10 +34,21 @@ def test_a_formed_swarm_gives_the_manager_its_leader_check_and_every_node_id():
     assert (got["unreachable"], got["no_docker"], got["not_in_swarm"], got["nofile"]) == ([], [], [], [])
 
 
-def test_a_lost_quorum_is_read_from_the_first_manager():
-    reads = {"lab1": read(info("lab1", manager=True), LEADER_PREFIX + " 1 " + NO_LEADER)}
+def test_a_lost_quorum_is_read_from_the_first_manager_when_no_manager_sees_a_leader():
+    reads = {"lab1": read(info("lab1", manager=True), LEADER_PREFIX + " 1 " + NO_LEADER),
+             "lab2": read(info("lab2", manager=True), LEADER_PREFIX + " 1 other words"),
+             "lab4": read(info("lab4"))}
     got = host_reads(reads, ["lab1"])
-    assert got["leader"] == {"rc": 1, "stderr": NO_LEADER.strip()}
+    assert got["manager"] == "lab1" and got["leader"] == {"rc": 1, "stderr": NO_LEADER.strip()}
+
+
+def test_a_manager_without_a_leader_is_passed_over_for_one_that_has_it():
+    # lab1 has just rejoined (or is cut off from the majority): it says "no leader" while lab2 and lab3 have one.
+    reads = {"lab1": read(info("lab1", manager=True), LEADER_PREFIX + " 1 " + NO_LEADER),
+             "lab2": read(info("lab2", manager=True), LEADER_PREFIX + " 0"),
+             "lab3": read(info("lab3", manager=True), LEADER_PREFIX + " 0")}
+    got = host_reads(reads, ["lab1"])
+    assert got["manager"] == "lab2" and got["leader"] == {"rc": 0, "stderr": ""}
 
 
 def test_a_manager_read_without_the_leader_line_counts_as_no_answer():
