@@ -582,17 +582,22 @@ def volume_created(cluster, host, volume):
     return cluster.docker(host, "volume", "inspect", "--format", "{{.CreatedAt}}", volume).strip()
 
 
-def test_full_outage_every_instance_comes_back_on_its_own_host_with_its_data(cluster):
-    """g. Kill every Aerospike instance at once, on a stack with a namespace in a file: each instance comes back on its
-    own host with the same data volume (no volume mounted by two instances) and the cluster is verified again, with
-    no playbook. With a real server, the 1000 records written before the outage are all read back."""
+def with_file_namespace(cluster, drill):
+    """Give the stack the namespace in a file (each instance's data volume) unless it has it already."""
     wanted = [MEMORY_NAMESPACE, FILE_NAMESPACE]
     if cluster.settings.get("aerospike_namespaces") != wanted:
         cluster.update_settings(aerospike_namespaces=wanted)  # what the operator writes into the inventory
         done = cluster.playbook("aerospike.yml")
-        figure("outage", "aerospike.yml: namespace %s in a file added (rolled one instance at a time)"
+        figure(drill, "aerospike.yml: namespace %s in a file added (rolled one instance at a time)"
                % FILE_NAMESPACE["name"], done.seconds)  # fmt: skip
         assert "cluster: STABLE, %d node(s)" % len(task_map(cluster)) in done.stdout, done.stdout[-4000:]
+
+
+def test_full_outage_every_instance_comes_back_on_its_own_host_with_its_data(cluster):
+    """g. Kill every Aerospike instance at once, on a stack with a namespace in a file: each instance comes back on its
+    own host with the same data volume (no volume mounted by two instances) and the cluster is verified again, with
+    no playbook. With a real server, the 1000 records written before the outage are all read back."""
+    with_file_namespace(cluster, "outage")
     before = task_map(cluster)
     hosts = sorted(before)
     size = len(hosts)
@@ -685,6 +690,78 @@ def test_full_outage_every_instance_comes_back_on_its_own_host_with_its_data(clu
         assert read == RECORDS, "%d of %d records came back after the outage" % (read, RECORDS)
     else:
         say("outage", "record check skipped: the simulator has no data path (AEROSPIKE_IMAGE=<server image> runs it)")
+
+
+def task_states(cluster, host):
+    """``{task id: (desired state, current state)}`` of the Aerospike tasks a manager lists for ``host``."""
+    out = cluster.docker(cluster.manager, "service", "ps", cluster.service, "--no-trunc", "--filter", "node=%s" % host,
+                         "--format", "{{.ID}}|{{.DesiredState}}|{{.CurrentState}}")  # fmt: skip
+    return dict((ident, (desired, current)) for ident, desired, current in
+                (line.split("|") for line in out.splitlines() if line.strip()))  # fmt: skip
+
+
+def first_log_time(cluster, host, container):
+    """When ``container`` wrote its first log line (Docker's timestamp), or None before it wrote any."""
+    out = cluster.docker(host, "logs", "--timestamps", container)
+    lines = [line for line in out.splitlines() if line.strip()]
+    return docker_time(lines[0].split(" ", 1)[0]) if lines else None
+
+
+def test_a_host_cut_off_past_node_down_starts_its_new_instance_after_the_old_one_exits(cluster):
+    """h. Cut an Aerospike host off for longer than swarm's node-down time, on the stack with a namespace in a file:
+    swarm marks the node Down and tells its task to shut down, and when the host is back it starts a new task there
+    while the old one may still be stopping. The new server must not start before the old one has exited (both would
+    open the same data file): it waits on the data volume's lock. The cluster heals to its size with no playbook."""
+    with_file_namespace(cluster, "longcut")
+    tasks = task_map(cluster)
+    workers = [h for h in tasks if not nodes(cluster)[h]["manager"]]
+    host = (workers or [h for h in tasks if h != cluster.manager])[0]
+    old = tasks[host][0][0]
+    old_task = cluster.inspect(host, old)["Config"]["Labels"]["com.docker.swarm.task.id"]
+    size = len(tasks)
+    say("longcut", "disconnecting %s (Aerospike container %s, task %s) until swarm has marked it Down and told its "
+        "task to shut down" % (host, old[:12], old_task[:12]))
+    started = time.monotonic()
+    cluster.lab.disconnect(host)
+    try:
+        wait_for("the managers to mark %s Down" % host, lambda: nodes(cluster)[host]["status"] == "Down",
+                 timeout=DOWN_TIMEOUT)  # fmt: skip
+        figure("longcut", "disconnect -> %s Down" % host, time.monotonic() - started)
+        wait_for("swarm to tell the task %s on %s to shut down" % (old_task[:12], host),
+                 lambda: task_states(cluster, host).get(old_task, ("?",))[0] == "Shutdown", timeout=HEAL_TIMEOUT)
+        figure("longcut", "disconnect -> its task's desired state Shutdown", time.monotonic() - started)
+    finally:
+        cluster.lab.connect(host)
+    started = time.monotonic()
+
+    def replaced():
+        now = task_map(cluster, [host]).get(host, [])
+        return len(now) == 1 and now[0][0] != old and now[0][0]
+
+    new = wait_for("a new instance running on %s" % host, replaced, timeout=HEAL_TIMEOUT)
+    views = wait_for("every node to agree on one stable cluster of %d" % size,
+                     lambda: stable(cluster.node_views(), size) and cluster.node_views(), timeout=HEAL_TIMEOUT)
+    figure("longcut", "reconnect -> one stable cluster of %d on every node (no playbook)" % size,
+           time.monotonic() - started)  # fmt: skip
+    say("longcut", "healed: %s" % describe(views))
+    old_state = cluster.inspect(host, old)["State"]
+    assert not old_state["Running"], "the old instance %s on %s still runs" % (old[:12], host)
+    exited = docker_time(old_state["FinishedAt"])
+    created = docker_time(cluster.inspect(host, new)["State"]["StartedAt"])
+    served = first_log_time(cluster, host, new)
+    assert served is not None, "the new instance %s on %s has written no log line" % (new[:12], host)
+    held = exited - created
+    say("longcut", "old container exited %s; new container started %s (%s); its server's first log line %.2f s after "
+        "the old one exited" % (
+            old_state["FinishedAt"], cluster.inspect(host, new)["State"]["StartedAt"],
+            "%.2f s before the old one exited: the lock held it back" % held if held > 0
+            else "%.2f s after the old one exited: no overlap this time" % -held, served - exited))
+    assert served >= exited, (
+        "the new instance on %s wrote its first log line %.2f s before the old one exited: two servers on one data "
+        "volume" % (host, exited - served))
+    mounted = [name for name, _dest in cluster.volumes_of(host, new)]
+    assert mounted == ["%s_aerospike-data" % STACK], "the new instance on %s mounts %s" % (host, mounted)
+    assert_stable(cluster.status(), size)
 
 
 def test_scale_up_survives_discovery_killed_three_times(cluster):
