@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from aerospike_lab import DISCOVERY_IMAGE, Cluster, RunningSampler, Sampler
 from aerospike_lab import assert_stable, changed_tasks, docker_time, log_stamp, seeds_match_members
-from labtest_helpers import drill_lab_up, wait_for
+from labtest_helpers import drill_lab_up, run_ok, wait_for
 from simulator_image import simulator_image
 
 from aerostack_lab import Lab
@@ -701,8 +701,9 @@ def task_states(cluster, host):
 
 
 def first_log_time(cluster, host, container):
-    """When ``container`` wrote its first log line (Docker's timestamp), or None before it wrote any."""
-    out = cluster.docker(host, "logs", "--timestamps", container)
+    """When ``container`` wrote its first log line (Docker's timestamp), or None before it wrote any. Both streams:
+    the simulator logs to stdout, a real server to stderr."""
+    out = run_ok(cluster.lab, host, ["sh", "-c", 'docker logs --timestamps "$0" 2>&1', container], "docker logs")
     lines = [line for line in out.splitlines() if line.strip()]
     return docker_time(lines[0].split(" ", 1)[0]) if lines else None
 
