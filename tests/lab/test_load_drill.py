@@ -621,10 +621,7 @@ def test_load_through_every_operation_loses_no_acknowledged_write(drilled):
         print("app totals after %-10s %d GETs answered 200: %s"
               % (entry["phase"], entry["ok"], "; ".join(entry["problems"]) or "exact"))
     if outage_loss is not None:
-        print("full outage: %d acknowledged writes lost, acknowledged %s to %s s before the first kill; of the %d "
-              "acknowledged in the last %g s before it, %d lost" % (
-                  outage_loss["count"], outage_loss["newest"], outage_loss["oldest"], outage_loss["window_acked"],
-                  outage_loss["window"], outage_loss["window_lost"]))  # fmt: skip
+        print("full outage: %s" % loadreport.describe_recent(outage_loss))
     if skipped:
         print(skipped)
 

@@ -120,6 +120,18 @@ def recent(lost: list, moment: float, acked: Iterable = (), window: float = 1.0)
     return dict(found, count=len(lost), newest=min(ages), oldest=max(ages))
 
 
+def describe_recent(loss: dict, moment: str = "the first kill") -> str:
+    """``recent``'s result in words: how many were lost and when they had been acknowledged around ``moment``."""
+
+    def when(age):
+        return "%.2f s %s" % (abs(age), "before" if age >= 0 else "after")
+
+    span = ("acknowledged from %s to %s %s" % (when(loss["oldest"]), when(loss["newest"]), moment)
+            if loss["count"] else "none")
+    return "%d acknowledged writes lost (%s); of the %d acknowledged in the last %g s before %s, %d lost" % (
+        loss["count"], span, loss["window_acked"], loss["window"], moment, loss["window_lost"])
+
+
 def phase_rows(writes: list, phases: list, readbacks: list, start: float, end: float, skips: list = ()) -> list:
     """One row per phase (``steady`` first): ``{"name", "action", "from", "seconds", "verified_after", "sent",
     "acked", "failed": {class: n}, "skipped", "rate", "gap", "gap_at", "readback", "checked", "lost", "back",

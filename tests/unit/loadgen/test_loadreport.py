@@ -180,3 +180,15 @@ def test_the_plot_is_a_png(tmp_path):
 ])
 def test_http_outcome_classes(status, body, expected):
     assert loadreport.http_outcome(status, body) == expected
+
+
+def test_the_outage_loss_is_worded_before_or_after_the_kill():
+    acked = [99.2, 99.5, 99.9]
+    assert loadreport.describe_recent(loadreport.recent([[1, 99.2], [2, 99.9]], 100.0, acked)) == (
+        "2 acknowledged writes lost (acknowledged from 0.80 s before to 0.10 s before the first kill); of the 3 "
+        "acknowledged in the last 1 s before the first kill, 2 lost")
+    # Acknowledged by a node the kills had not reached yet: after the first kill.
+    assert loadreport.describe_recent(loadreport.recent([[1, 99.9], [2, 100.04], [3, 100.36]], 100.0, acked)) == (
+        "3 acknowledged writes lost (acknowledged from 0.10 s before to 0.36 s after the first kill); of the 3 "
+        "acknowledged in the last 1 s before the first kill, 1 lost")
+    assert loadreport.describe_recent(loadreport.recent([], 100.0, acked)).startswith("0 acknowledged writes lost (none)")
