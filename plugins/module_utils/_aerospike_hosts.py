@@ -71,9 +71,9 @@ def host_reads(reads, aerospike_hosts, group="aerospike_nodes", nofile=None):
         out["swarm"][host], out["hostname"][host] = swarm, info.get("Name") or host
         out["node_ids"][host] = swarm.get("NodeID", "")
         active = swarm.get("LocalNodeState") == "active"
-        if active and swarm.get("ControlAvailable") and (not out["manager"] or out["leader"]["rc"] != 0):
+        if active and swarm.get("ControlAvailable"):
             leader = _leader(lines) or {"rc": 1, "stderr": "no answer from docker node ls on %s" % host}
-            if not out["manager"] or leader["rc"] == 0:
+            if not out["manager"] or (out["leader"]["rc"] != 0 and leader["rc"] == 0):
                 out["manager"], out["leader"] = host, leader
         if host not in members or not info:
             continue
