@@ -533,12 +533,19 @@ def test_losing_two_of_three_managers(cluster):
         % (back, REPLICAS, sorted(others)))
 
 
+def host_to_cut(cluster, tasks):
+    """The host a cut-off drill disconnects: the first of ``tasks`` (task_map) that is a worker, else the first that
+    is not the manager the drills work through."""
+    listed = nodes(cluster)
+    workers = [h for h in tasks if not listed[h]["manager"]]
+    return (workers or [h for h in tasks if h != cluster.manager])[0]
+
+
 def test_a_host_cut_off_the_network_rejoins(cluster):
     """d. Cut one Aerospike host off the network and reconnect it: the cluster shrinks, then heals by itself to the
     full size; aerospike.yml then verifies it and changes nothing. With a real server, no acknowledged write is lost."""
     tasks = task_map(cluster)
-    workers = [h for h in tasks if h != cluster.manager and not nodes(cluster)[h]["manager"]]
-    host = (workers or [h for h in tasks if h != cluster.manager])[0]
+    host = host_to_cut(cluster, tasks)
     survivors = [h for h in tasks if h != host]
     via = cluster.containers(cluster.service, [survivors[0]])[0]
     status = cluster.status()
@@ -715,8 +722,7 @@ def test_a_host_cut_off_past_node_down_starts_its_new_instance_after_the_old_one
     open the same data file): it waits on the data volume's lock. The cluster heals to its size with no playbook."""
     with_file_namespace(cluster, "longcut")
     tasks = task_map(cluster)
-    workers = [h for h in tasks if not nodes(cluster)[h]["manager"]]
-    host = (workers or [h for h in tasks if h != cluster.manager])[0]
+    host = host_to_cut(cluster, tasks)
     old = tasks[host][0][0]
     old_task = cluster.inspect(host, old)["Config"]["Labels"]["com.docker.swarm.task.id"]
     size = len(tasks)
@@ -747,14 +753,14 @@ def test_a_host_cut_off_past_node_down_starts_its_new_instance_after_the_old_one
     say("longcut", "healed: %s" % describe(views))
     old_state = cluster.inspect(host, old)["State"]
     assert not old_state["Running"], "the old instance %s on %s still runs" % (old[:12], host)
+    new_started = cluster.inspect(host, new)["State"]["StartedAt"]
     exited = docker_time(old_state["FinishedAt"])
-    created = docker_time(cluster.inspect(host, new)["State"]["StartedAt"])
     served = first_log_time(cluster, host, new)
     assert served is not None, "the new instance %s on %s has written no log line" % (new[:12], host)
-    held = exited - created
+    held = exited - docker_time(new_started)
     say("longcut", "old container exited %s; new container started %s (%s); its server's first log line %.2f s after "
         "the old one exited" % (
-            old_state["FinishedAt"], cluster.inspect(host, new)["State"]["StartedAt"],
+            old_state["FinishedAt"], new_started,
             "%.2f s before the old one exited: the lock held it back" % held if held > 0
             else "%.2f s after the old one exited: no overlap this time" % -held, served - exited))
     assert served >= exited, (
